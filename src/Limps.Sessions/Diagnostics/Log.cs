@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace Limps.Sessions;
+
+/// <summary>Source-generated log messages of the core. Ids are always masked.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, EventName = "SessionStarted", Level = LogLevel.Information,
+        Message = "Session {SessionId} started (bound to a user: {HasOwner}).")]
+    public static partial void SessionStarted(ILogger logger, string sessionId, bool hasOwner);
+
+    [LoggerMessage(EventId = 2, EventName = "SessionEnded", Level = LogLevel.Information,
+        Message = "Session {SessionId} ended: {Reason} at {ExpiredAt}.")]
+    public static partial void SessionEnded(ILogger logger, string sessionId, string reason, NodaTime.Instant expiredAt);
+
+    [LoggerMessage(EventId = 3, EventName = "SessionCapacityReached", Level = LogLevel.Warning,
+        Message = "Session capacity of {MaxSessions} live sessions reached; a new session was refused.")]
+    public static partial void SessionCapacityReached(ILogger logger, int maxSessions);
+
+    [LoggerMessage(EventId = 4, EventName = "SweepCompleted", Level = LogLevel.Debug,
+        Message = "Sweep ended {Ended} sessions, rescheduled {Rescheduled} and pruned {Pruned} tombstones.")]
+    public static partial void SweepCompleted(ILogger logger, int ended, int rescheduled, int pruned);
+
+    [LoggerMessage(EventId = 5, EventName = "ObserverFailed", Level = LogLevel.Error,
+        Message = "A session lifecycle observer threw while handling session {SessionId}; the session's state is not affected.")]
+    public static partial void ObserverFailed(ILogger logger, string sessionId, Exception exception);
+}

@@ -1,0 +1,50 @@
+using NodaTime;
+
+namespace Limps.Sessions;
+
+/// <summary>
+/// A tombstone: what is remembered about a session after it ended, so that a client coming back with its id
+/// can be told why and when.
+/// </summary>
+public sealed class ExpiredSession
+{
+    /// <summary>Creates a tombstone.</summary>
+    /// <param name="id">The id of the session that ended.</param>
+    /// <param name="reason">Why it ended.</param>
+    /// <param name="expiredAt">When it stopped being usable.</param>
+    /// <param name="lastActiveAt">When it was last active.</param>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="reason"/> is null.</exception>
+    public ExpiredSession(SessionId id, ExpiryReason reason, Instant expiredAt, Instant lastActiveAt)
+    {
+        if (id.IsEmpty)
+        {
+            throw new ArgumentException("The session id must not be empty.", nameof(id));
+        }
+
+        ArgumentNullException.ThrowIfNull(reason);
+        Id = id;
+        Reason = reason;
+        ExpiredAt = expiredAt;
+        LastActiveAt = lastActiveAt;
+    }
+
+    /// <summary>Gets the id of the session that ended.</summary>
+    public SessionId Id { get; }
+
+    /// <summary>Gets why the session ended.</summary>
+    public ExpiryReason Reason { get; }
+
+    /// <summary>
+    /// Gets when the session stopped being usable: for a timeout, its last activity plus the idle timeout (not
+    /// the moment a sweep noticed); for other reasons, the instant it was ended.
+    /// </summary>
+    public Instant ExpiredAt { get; }
+
+    /// <summary>Gets when the session was last active.</summary>
+    public Instant LastActiveAt { get; }
+
+    /// <summary>Returns a description with the masked id (never the full id).</summary>
+    /// <returns>A string for diagnostics.</returns>
+    public override string ToString() => $"Session {Id.Masked} expired ({Reason.Code}) at {ExpiredAt}";
+}
