@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Restores, builds (warnings are errors) and runs every test project, then prints the totals.
+#   ./test.sh              run all tests
+#   ./test.sh --coverage   also collect line coverage (Cobertura files under artifacts/test-results)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+coverage=()
+if [[ "${1:-}" == "--coverage" ]]; then
+  coverage=(--collect "XPlat Code Coverage")
+fi
+
+results="artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet restore Limps.Sessions.sln
+dotnet build Limps.Sessions.sln --no-restore --configuration Release -warnaserror
+
+status=0
+for project in tests/*/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" --no-build --configuration Release \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results/$name" "${coverage[@]}" || status=1
+done
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*/*.trx; do
+  [[ -f "$trx" ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  total=$(get total); executed=$(get executed); p=$(get passed); f=$(get failed)
+  err=$(get error); to=$(get timeout); ab=$(get aborted)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0} + ${err:-0} + ${to:-0} + ${ab:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+
+if (( passed + failed == 0 )); then
+  echo "No test ran." >&2
+  status=1
+fi
+if (( failed > 0 )); then status=1; fi
+
+if (( skipped > 0 )); then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit "$status"
