@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Logging;
+
+namespace Limps.Sessions.AspNetCore;
+
+/// <summary>Source-generated log messages of the HTTP adapter. Ids are always masked.</summary>
+internal static partial class HttpLog
+{
+    [LoggerMessage(EventId = 101, EventName = "InvalidSessionId", Level = LogLevel.Debug,
+        Message = "Rejected a request with a malformed Mcp-Session-Id header ({Reason}).")]
+    public static partial void InvalidSessionId(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 102, EventName = "SessionOwnerMismatch", Level = LogLevel.Warning,
+        Message = "A caller tried to use session {SessionId}, which is bound to another user; answered as unknown.")]
+    public static partial void SessionOwnerMismatch(ILogger logger, string sessionId);
+
+    [LoggerMessage(EventId = 103, EventName = "SessionRefusedAtCapacity", Level = LogLevel.Warning,
+        Message = "A new session was refused: the session capacity is reached.")]
+    public static partial void SessionRefusedAtCapacity(ILogger logger);
+
+    [LoggerMessage(EventId = 104, EventName = "SessionRegistrationFailed", Level = LogLevel.Error,
+        Message = "The MCP server issued session {SessionId} but it could not be registered.")]
+    public static partial void SessionRegistrationFailed(ILogger logger, string sessionId, Exception exception);
+
+    [LoggerMessage(EventId = 105, EventName = "ReleaseFailed", Level = LogLevel.Warning,
+        Message = "Releasing the MCP server's state of ended session {SessionId} failed (status {StatusCode}).")]
+    public static partial void ReleaseFailed(ILogger logger, string sessionId, int statusCode, Exception? exception);
+
+    [LoggerMessage(EventId = 106, EventName = "SweepFailed", Level = LogLevel.Error,
+        Message = "A session sweep failed; the sweeper keeps its schedule.")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 107, EventName = "SessionsClosedOnShutdown", Level = LogLevel.Information,
+        Message = "Ended {Count} live sessions with reason 'closed' on shutdown.")]
+    public static partial void SessionsClosedOnShutdown(ILogger logger, int count);
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Limps.Sessions.AspNetCore;
+
+/// <summary>
+/// Sweeps the registry every <see cref="LimpsSessionsOptions.EffectiveSweepInterval"/> (timer cadence from the
+/// injected <see cref="TimeProvider"/>) and, on graceful shutdown, ends the live sessions with reason
+/// <c>closed</c>. A failing sweep is logged and the next one runs on schedule.
+/// </summary>
+internal sealed class SessionSweeper(
+    ISessionRegistry registry,
+    IOptions<LimpsSessionsOptions> options,
+    TimeProvider timeProvider,
+    ILogger<SessionSweeper> logger) : BackgroundService
+{
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        int closed = await registry.EndAllAsync(ExpiryReason.Closed, cancellationToken).ConfigureAwait(false);
+        HttpLog.SessionsClosedOnShutdown(logger, closed);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.EffectiveSweepInterval, timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await registry.SweepAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    HttpLog.SweepFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+}

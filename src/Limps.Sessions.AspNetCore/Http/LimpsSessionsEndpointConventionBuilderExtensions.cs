@@ -1,0 +1,49 @@
+using Limps.Sessions.AspNetCore;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Puts the Limps session check on endpoints.</summary>
+public static class LimpsSessionsEndpointConventionBuilderExtensions
+{
+    /// <summary>
+    /// Checks every request to these endpoints (for example the group returned by <c>MapMcp</c>) before the MCP
+    /// server sees it: malformed ids get 400, expired ids 404 SESSION_EXPIRED, unknown ids 404 SESSION_NOT_FOUND,
+    /// live ids a request lease for the whole request; the id the server issues on <c>initialize</c> is registered.
+    /// Requires <c>services.AddLimpsSessions()</c>.
+    /// </summary>
+    /// <typeparam name="TBuilder">The endpoint convention builder type.</typeparam>
+    /// <param name="builder">The endpoints.</param>
+    /// <returns>The same builder.</returns>
+    /// <example>
+    /// <code>app.MapMcp("/mcp").WithLimpsSessions();</code>
+    /// </example>
+    public static TBuilder WithLimpsSessions<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Add(endpoint =>
+        {
+            RequestDelegate? inner = endpoint.RequestDelegate;
+            if (inner is null)
+            {
+                return;
+            }
+
+            IServiceProvider services = endpoint.ApplicationServices;
+            SessionGate gate = services.GetService<SessionGate>() ?? throw new InvalidOperationException(
+                "WithLimpsSessions() needs the Limps.Sessions services: call services.AddLimpsSessions() first.");
+
+            if (endpoint.Metadata.OfType<HttpMethodMetadata>().Any(m => m.HttpMethods.Contains(HttpMethods.Delete)))
+            {
+                string path = (endpoint as RouteEndpointBuilder)?.RoutePattern.RawText ?? endpoint.DisplayName ?? "/";
+                services.GetRequiredService<McpEndpointTracker>().Track(path, inner);
+            }
+
+            endpoint.RequestDelegate = context => gate.InvokeAsync(context, inner);
+        });
+        return builder;
+    }
+}
