@@ -16,8 +16,8 @@ namespace Limps.Sessions.AspNetCore;
 internal sealed class McpSessionReleaser(
     McpEndpointTracker tracker,
     IServiceProvider services,
-    IHostApplicationLifetime lifetime,
-    ILogger<McpSessionReleaser> logger) : BackgroundService, ISessionLifecycleObserver
+    ILogger<McpSessionReleaser> logger,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService, ISessionLifecycleObserver
 {
     private readonly Channel<(SessionId Id, string? Owner)> _queue =
         Channel.CreateUnbounded<(SessionId, string?)>(new UnboundedChannelOptions { SingleReader = true });
@@ -36,7 +36,7 @@ internal sealed class McpSessionReleaser(
     public void OnSessionEnded(ExpiredSession session)
     {
         string? owner = OwnerOf(session);
-        if (!lifetime.ApplicationStopping.IsCancellationRequested)
+        if (lifetime?.ApplicationStopping.IsCancellationRequested != true)
         {
             _queue.Writer.TryWrite((session.Id, owner));
         }

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Limps.Sessions.AspNetCore;
 
 /// <summary>
@@ -25,7 +23,9 @@ public sealed class LimpsSessionsHttpOptions
     /// Gets or sets the <c>Retry-After</c> sent with 503 when no session can be created. Default: 5 seconds.
     /// Allowed: 1 second to 1 hour.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00",
-        ErrorMessage = "Limps:Sessions:RetryAfter must be between {1} and {2}.")]
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal static TimeSpan MinRetryAfter { get; } = TimeSpan.FromSeconds(1);
+
+    internal static TimeSpan MaxRetryAfter { get; } = TimeSpan.FromHours(1);
 }

@@ -2,8 +2,17 @@ using Microsoft.Extensions.Options;
 
 namespace Limps.Sessions.AspNetCore;
 
-/// <summary>Validates <see cref="LimpsSessionsHttpOptions"/> (source-generated from its data annotations).</summary>
-[OptionsValidator]
-public sealed partial class LimpsSessionsHttpOptionsValidator : IValidateOptions<LimpsSessionsHttpOptions>
+/// <summary>Validates <see cref="LimpsSessionsHttpOptions"/>; failure messages name the configuration key.</summary>
+public sealed class LimpsSessionsHttpOptionsValidator : IValidateOptions<LimpsSessionsHttpOptions>
 {
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, LimpsSessionsHttpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.RetryAfter < LimpsSessionsHttpOptions.MinRetryAfter || options.RetryAfter > LimpsSessionsHttpOptions.MaxRetryAfter
+            ? ValidateOptionsResult.Fail(
+                $"{LimpsSessionsOptions.SectionName}:{nameof(options.RetryAfter)} must be between "
+                + $"{LimpsSessionsHttpOptions.MinRetryAfter} and {LimpsSessionsHttpOptions.MaxRetryAfter}; got {options.RetryAfter}.")
+            : ValidateOptionsResult.Success;
+    }
 }

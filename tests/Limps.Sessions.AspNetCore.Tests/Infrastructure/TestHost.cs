@@ -64,13 +64,15 @@ public sealed class TestHost : IAsyncDisposable
         Action<LimpsSessionsOptions>? options = null,
         Action<WebApplicationBuilder>? configure = null,
         bool kestrel = false,
-        FakeClock? clock = null)
+        FakeClock? clock = null,
+        Func<string[], Action<WebApplicationBuilder>, WebApplication>? createApp = null)
     {
         clock ??= new FakeClock(Start);
         var time = new FakeTimeProvider(Start.ToDateTimeOffset());
         var sdkClosed = new SdkSessionLog();
         string[] args = kestrel ? ["--urls", "http://127.0.0.1:0"] : [];
-        WebApplication app = SampleHostApp.Create(args, builder =>
+        createApp ??= SampleHostApp.Create;
+        WebApplication app = createApp(args, builder =>
         {
             if (!kestrel)
             {
