@@ -10,6 +10,9 @@ public static class SampleHostApp
     /// <summary>The address the host listens on when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>The configuration key that switches the Limps check on the MCP endpoint off when <c>false</c>.</summary>
+    public const string SessionCheckKey = "Sample:SessionCheck";
+
     /// <summary>Builds the host.</summary>
     /// <param name="args">Command-line arguments (for example <c>--urls</c> or <c>--Limps:Sessions:IdleTimeout=00:00:05</c>).</param>
     /// <param name="configure">Changes to the builder before the app is built (tests use it to swap the clock or the server).</param>
@@ -43,8 +46,14 @@ public static class SampleHostApp
 
         WebApplication app = builder.Build();
 
-        // 3. The session check on the MCP endpoint.
-        app.MapMcp("/mcp").WithLimpsSessions();
+        // 3. The session check on the MCP endpoint. "Sample:SessionCheck=false" leaves it off (the benchmarks
+        //    compare the same host with and without it).
+        IEndpointConventionBuilder mcp = app.MapMcp("/mcp");
+        if (app.Configuration.GetValue(SessionCheckKey, defaultValue: true))
+        {
+            mcp.WithLimpsSessions();
+        }
+
         app.MapHealthChecks("/health");
         return app;
     }
