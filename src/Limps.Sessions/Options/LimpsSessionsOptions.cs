@@ -34,7 +34,7 @@ public sealed class LimpsSessionsOptions
     /// Gets or sets how many tombstones the ledger keeps at most; past it the oldest go first, so a flood of
     /// short sessions cannot grow memory without limit. Default: 100,000. Allowed: 1 to 100,000,000.
     /// </summary>
-    [Range(1, 100_000_000, ErrorMessage = "Limps:Sessions:MaxLedgerEntries must be between {1} and {2}.")]
+    [KeyedRange(1, 100_000_000, ErrorMessage = "Limps:Sessions:MaxLedgerEntries must be between {1} and {2}.")]
     public int MaxLedgerEntries { get; set; } = 100_000;
 
     /// <summary>
@@ -42,7 +42,7 @@ public sealed class LimpsSessionsOptions
     /// <see cref="SessionCapacityExceededException"/> (HTTP hosts answer 503). Default: 10,000.
     /// Allowed: 1 to 100,000,000.
     /// </summary>
-    [Range(1, 100_000_000, ErrorMessage = "Limps:Sessions:MaxSessions must be between {1} and {2}.")]
+    [KeyedRange(1, 100_000_000, ErrorMessage = "Limps:Sessions:MaxSessions must be between {1} and {2}.")]
     public int MaxSessions { get; set; } = 10_000;
 
     /// <summary>

@@ -37,6 +37,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private readonly long _idleTicks;
     private readonly long _lifetimeTicks;
     private readonly long _recheckLeasedTicks;
+    private readonly long _retentionTicks;
     private readonly long _epochUnixTicks;
     private int _count;
 
@@ -83,6 +84,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         _idleTicks = options.IdleTimeout.Ticks;
         _lifetimeTicks = options.MaxLifetime.Ticks;
         _recheckLeasedTicks = _idleTicks > 0 ? _idleTicks : options.EffectiveSweepInterval.Ticks;
+        _retentionTicks = options.LedgerRetention.Ticks;
 
         // A microsecond-aligned epoch a day in the past leaves room for a clock that is set back a little.
         long unixNow = clock.GetCurrentInstant().ToUnixTimeTicks() - TimeSpan.TicksPerDay;
@@ -200,24 +202,32 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 
         int ended = 0;
         int rescheduled = 0;
-        foreach (SessionEntry entry in due ?? [])
+        int next = 0;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (TryExpire(entry, now, out ValueTask pending, out long nextCheck))
+            for (; next < (due?.Count ?? 0); next++)
             {
-                ended++;
-                await pending.ConfigureAwait(false);
-            }
-            else if (nextCheck != long.MaxValue)
-            {
-                rescheduled++;
-                lock (_heapLock)
+                cancellationToken.ThrowIfCancellationRequested();
+                SessionEntry entry = due![next];
+                if (TryExpire(entry, now, out ValueTask pending, out long nextCheck))
                 {
-                    if (entry.HeapIndex < 0 && !SessionEntry.IsEnded(Volatile.Read(ref entry.State)))
-                    {
-                        _heap.Push(entry, nextCheck);
-                    }
+                    ended++;
+                    await pending.ConfigureAwait(false);
                 }
+                else if (nextCheck != long.MaxValue)
+                {
+                    rescheduled++;
+                    Reschedule(entry, nextCheck);
+                }
+            }
+        }
+        finally
+        {
+            // Popped entries this sweep did not get to (it was cancelled or a store failed) go back on the heap at
+            // their old deadline; otherwise they would never be swept again.
+            for (; next < (due?.Count ?? 0); next++)
+            {
+                Reschedule(due![next], due[next].ScheduledDeadlineTicks);
             }
         }
 
@@ -323,7 +333,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             long state = Volatile.Read(ref entry.State);
             if (SessionEntry.IsEnded(state))
             {
-                return ExpiredAnswer(WaitForTombstone(entry));
+                return EndedAnswer(WaitForTombstone(entry), now);
             }
 
             long deadline = DueAt(entry, state, out ExpiryReason reason, out long expiredAt);
@@ -332,7 +342,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
                 if (Interlocked.CompareExchange(ref entry.State, state | SessionEntry.EndedBit, state) == state)
                 {
                     pending = CompleteEnd(entry, reason, expiredAt, state);
-                    return ExpiredAnswer(entry.Tombstone!);
+                    return EndedAnswer(entry.Tombstone!, now);
                 }
 
                 continue;
@@ -388,6 +398,13 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         return SessionLookup.Expired(tombstone);
     }
 
+    // A tombstone read from a live entry (not from the ledger) is answered only while the ledger would still answer
+    // it: a session found overdue longer ago than the retention, or with retention zero, reads as unknown.
+    private SessionLookup EndedAnswer(ExpiredSession tombstone, long now) =>
+        now - (tombstone.ExpiredAt.ToUnixTimeTicks() - _epochUnixTicks) < _retentionTicks
+            ? ExpiredAnswer(tombstone)
+            : SessionLookup.NotFound;
+
     private SessionInfo Snapshot(SessionEntry entry, long state) =>
         new(entry.Id, entry.CreatedAt, ToInstant(LastActiveTicks(state)), entry.Owner, entry.Metadata);
 
@@ -431,6 +448,17 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             {
                 pending = CompleteEnd(entry, reason, expiredAt, state);
                 return true;
+            }
+        }
+    }
+
+    private void Reschedule(SessionEntry entry, long deadlineTicks)
+    {
+        lock (_heapLock)
+        {
+            if (entry.HeapIndex < 0 && !SessionEntry.IsEnded(Volatile.Read(ref entry.State)))
+            {
+                _heap.Push(entry, deadlineTicks);
             }
         }
     }

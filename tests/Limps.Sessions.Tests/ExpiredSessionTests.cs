@@ -1,0 +1,33 @@
+namespace Limps.Sessions.Tests;
+
+public class ExpiredSessionTests
+{
+    [Test]
+    public void Holds_what_it_was_given()
+    {
+        SessionId id = SessionId.New();
+        var tombstone = new ExpiredSession(id, ExpiryReason.Closed, TestTime.Start + TestTime.Minutes(2), TestTime.Start);
+
+        tombstone.Id.Should().Be(id);
+        tombstone.Reason.Should().BeSameAs(ExpiryReason.Closed);
+        tombstone.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(2));
+        tombstone.LastActiveAt.Should().Be(TestTime.Start);
+    }
+
+    [Test]
+    public void Rejects_an_empty_id_and_a_null_reason()
+    {
+        FluentActions.Invoking(() => new ExpiredSession(default, ExpiryReason.Closed, TestTime.Start, TestTime.Start))
+            .Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => new ExpiredSession(SessionId.New(), null!, TestTime.Start, TestTime.Start))
+            .Should().Throw<ArgumentNullException>();
+    }
+
+    [Test]
+    public void ToString_masks_the_id_and_names_the_reason()
+    {
+        SessionId id = SessionId.New();
+        new ExpiredSession(id, ExpiryReason.Timeout, TestTime.Start, TestTime.Start).ToString()
+            .Should().Contain(id.Masked).And.Contain("timeout").And.NotContain(id.ToString());
+    }
+}

@@ -1,0 +1,281 @@
+using NodaTime;
+using NodaTime.Testing;
+
+namespace Limps.Sessions.Tests;
+
+public class InMemoryExpiryLedgerTests
+{
+    private static (InMemoryExpiryLedger Ledger, FakeClock Clock) Create(Action<LimpsSessionsOptions>? configure = null)
+    {
+        var options = new LimpsSessionsOptions { LedgerRetention = TimeSpan.FromHours(1) };
+        configure?.Invoke(options);
+        var clock = new FakeClock(TestTime.Start);
+        return (new InMemoryExpiryLedger(options, clock), clock);
+    }
+
+    private static ExpiredSession Tombstone(SessionId id, Instant expiredAt, ExpiryReason? reason = null) =>
+        new(id, reason ?? ExpiryReason.Closed, expiredAt, expiredAt - TestTime.Minutes(1));
+
+    [Test]
+    public async Task Records_and_finds_a_tombstone()
+    {
+        (InMemoryExpiryLedger ledger, _) = Create();
+        SessionId id = SessionId.New();
+        ExpiredSession tombstone = Tombstone(id, TestTime.Start, ExpiryReason.Deleted);
+
+        (await ledger.RecordAsync(tombstone)).Should().BeTrue();
+
+        (await ledger.FindAsync(id)).Should().BeSameAs(tombstone);
+        ledger.Count.Should().Be(1);
+        (await ledger.CountAsync()).Should().Be(1);
+    }
+
+    [Test]
+    public async Task Unknown_and_empty_ids_are_not_found()
+    {
+        (InMemoryExpiryLedger ledger, _) = Create();
+        await ledger.RecordAsync(Tombstone(SessionId.New(), TestTime.Start));
+
+        (await ledger.FindAsync(SessionId.New())).Should().BeNull();
+        (await ledger.FindAsync(default)).Should().BeNull();
+    }
+
+    [Test]
+    public async Task Lookups_of_unknown_ids_never_add_entries()
+    {
+        (InMemoryExpiryLedger ledger, _) = Create();
+
+        for (int i = 0; i < 1_000; i++)
+        {
+            (await ledger.FindAsync(SessionId.New())).Should().BeNull();
+        }
+
+        ledger.Count.Should().Be(0);
+        (await ledger.PruneAsync()).Should().Be(0);
+    }
+
+    [Test]
+    public async Task A_tombstone_is_answered_for_exactly_the_retention_after_it_expired()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.LedgerRetention = TimeSpan.FromHours(1));
+        SessionId id = SessionId.New();
+
+        // Recorded late (as a sweep does for a timeout): retention still counts from ExpiredAt.
+        Instant expiredAt = TestTime.Start;
+        clock.Advance(TestTime.Minutes(10));
+        await ledger.RecordAsync(Tombstone(id, expiredAt, ExpiryReason.Timeout));
+
+        clock.Advance(Duration.FromHours(1) - TestTime.Minutes(10) - TestTime.OneTick);
+        clock.GetCurrentInstant().Should().Be(expiredAt + Duration.FromHours(1) - TestTime.OneTick);
+        (await ledger.FindAsync(id)).Should().NotBeNull();
+
+        clock.Advance(TestTime.OneTick);
+        (await ledger.FindAsync(id)).Should().BeNull();
+    }
+
+    [Test]
+    public async Task Recording_a_tombstone_already_past_retention_keeps_nothing()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.LedgerRetention = TimeSpan.FromHours(1));
+        SessionId id = SessionId.New();
+        clock.Advance(Duration.FromHours(1));
+
+        (await ledger.RecordAsync(Tombstone(id, TestTime.Start))).Should().BeFalse();
+
+        (await ledger.FindAsync(id)).Should().BeNull();
+        ledger.Count.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Retention_zero_keeps_nothing()
+    {
+        (InMemoryExpiryLedger ledger, _) = Create(o => o.LedgerRetention = TimeSpan.Zero);
+        SessionId id = SessionId.New();
+
+        (await ledger.RecordAsync(Tombstone(id, TestTime.Start))).Should().BeFalse();
+
+        (await ledger.FindAsync(id)).Should().BeNull();
+        ledger.Count.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Past_capacity_the_oldest_recorded_are_dropped_first()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = 3);
+        SessionId[] ids = [.. Enumerable.Range(0, 6).Select(_ => SessionId.New())];
+
+        for (int i = 0; i < ids.Length; i++)
+        {
+            (await ledger.RecordAsync(Tombstone(ids[i], clock.GetCurrentInstant()))).Should().BeTrue();
+            ledger.Count.Should().Be(Math.Min(i + 1, 3));
+            clock.Advance(Duration.FromSeconds(1));
+        }
+
+        ledger.Count.Should().Be(3);
+        (await ledger.CountAsync()).Should().Be(3);
+        for (int i = 0; i < 3; i++)
+        {
+            (await ledger.FindAsync(ids[i])).Should().BeNull($"tombstone {i} is among the oldest");
+        }
+
+        for (int i = 3; i < 6; i++)
+        {
+            (await ledger.FindAsync(ids[i])).Should().NotBeNull($"tombstone {i} is among the newest");
+        }
+    }
+
+    [Test]
+    public async Task Capacity_drops_by_recording_order_not_by_expiry()
+    {
+        (InMemoryExpiryLedger ledger, _) = Create(o => o.MaxLedgerEntries = 2);
+        SessionId first = SessionId.New();
+        SessionId second = SessionId.New();
+        SessionId third = SessionId.New();
+
+        await ledger.RecordAsync(Tombstone(first, TestTime.Start));
+        await ledger.RecordAsync(Tombstone(second, TestTime.Start - TestTime.Minutes(5)));
+        await ledger.RecordAsync(Tombstone(third, TestTime.Start));
+
+        (await ledger.FindAsync(first)).Should().BeNull();
+        (await ledger.FindAsync(second)).Should().NotBeNull();
+        (await ledger.FindAsync(third)).Should().NotBeNull();
+    }
+
+    [Test]
+    public async Task Prune_removes_tombstones_past_retention_and_returns_how_many()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.LedgerRetention = TimeSpan.FromHours(1));
+        SessionId[] old = [SessionId.New(), SessionId.New(), SessionId.New()];
+        SessionId young = SessionId.New();
+        foreach (SessionId id in old)
+        {
+            await ledger.RecordAsync(Tombstone(id, TestTime.Start));
+        }
+
+        clock.Advance(TestTime.Minutes(30));
+        await ledger.RecordAsync(Tombstone(young, clock.GetCurrentInstant()));
+
+        (await ledger.PruneAsync()).Should().Be(0);
+        ledger.Count.Should().Be(4);
+
+        clock.Advance(TestTime.Minutes(30));
+        ledger.Count.Should().Be(4, "nothing is dropped before a prune or a write");
+
+        (await ledger.PruneAsync()).Should().Be(3);
+        ledger.Count.Should().Be(1);
+        (await ledger.FindAsync(young)).Should().NotBeNull();
+        foreach (SessionId id in old)
+        {
+            (await ledger.FindAsync(id)).Should().BeNull();
+        }
+
+        (await ledger.PruneAsync()).Should().Be(0);
+        clock.Advance(TestTime.Minutes(30));
+        (await ledger.PruneAsync()).Should().Be(1);
+        ledger.Count.Should().Be(0);
+    }
+
+    [Test]
+    public async Task Recording_drops_tombstones_past_retention_from_the_head()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.LedgerRetention = TimeSpan.FromHours(1));
+        await ledger.RecordAsync(Tombstone(SessionId.New(), TestTime.Start));
+        await ledger.RecordAsync(Tombstone(SessionId.New(), TestTime.Start));
+
+        clock.Advance(Duration.FromHours(2));
+        await ledger.RecordAsync(Tombstone(SessionId.New(), clock.GetCurrentInstant()));
+
+        ledger.Count.Should().Be(1);
+    }
+
+    [Test]
+    public async Task Recording_the_same_id_again_replaces_the_tombstone()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = 2);
+        SessionId id = SessionId.New();
+        SessionId other = SessionId.New();
+
+        await ledger.RecordAsync(Tombstone(id, clock.GetCurrentInstant(), ExpiryReason.Closed));
+        clock.Advance(TestTime.Minutes(1));
+        ExpiredSession newer = Tombstone(id, clock.GetCurrentInstant(), ExpiryReason.Deleted);
+        await ledger.RecordAsync(newer);
+
+        ledger.Count.Should().Be(1);
+        (await ledger.FindAsync(id)).Should().BeSameAs(newer);
+
+        // The replaced entry must not count against capacity nor evict the newer one when it reaches the head.
+        await ledger.RecordAsync(Tombstone(other, clock.GetCurrentInstant()));
+        ledger.Count.Should().Be(2);
+        (await ledger.FindAsync(id)).Should().BeSameAs(newer);
+        (await ledger.FindAsync(other)).Should().NotBeNull();
+    }
+
+    [Test]
+    public async Task A_replaced_tombstone_is_pruned_by_the_newer_ones_retention()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.LedgerRetention = TimeSpan.FromHours(1));
+        SessionId id = SessionId.New();
+        await ledger.RecordAsync(Tombstone(id, TestTime.Start));
+        clock.Advance(TestTime.Minutes(30));
+        ExpiredSession newer = Tombstone(id, clock.GetCurrentInstant());
+        await ledger.RecordAsync(newer);
+
+        clock.Advance(TestTime.Minutes(45));
+        (await ledger.PruneAsync()).Should().Be(0, "only the replaced, older entry is past retention");
+        (await ledger.FindAsync(id)).Should().BeSameAs(newer);
+        ledger.Count.Should().Be(1);
+
+        clock.Advance(TestTime.Minutes(15));
+        (await ledger.PruneAsync()).Should().Be(1);
+        ledger.Count.Should().Be(0);
+    }
+
+    [Test]
+    public async Task A_tombstone_recorded_behind_a_younger_one_is_still_answered_exactly()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.LedgerRetention = TimeSpan.FromHours(1));
+        SessionId young = SessionId.New();
+        SessionId old = SessionId.New();
+        clock.Advance(TestTime.Minutes(30));
+        await ledger.RecordAsync(Tombstone(young, clock.GetCurrentInstant()));
+        await ledger.RecordAsync(Tombstone(old, TestTime.Start));
+
+        clock.Advance(TestTime.Minutes(30));
+
+        (await ledger.FindAsync(old)).Should().BeNull("its retention passed even though it is not at the head");
+        (await ledger.FindAsync(young)).Should().NotBeNull();
+    }
+
+    [Test]
+    public void Record_rejects_null() =>
+        FluentActions.Awaiting(async () => await Create().Ledger.RecordAsync(null!))
+            .Should().ThrowAsync<ArgumentNullException>();
+
+    [Test]
+    public async Task Many_tombstones_stay_within_capacity()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = 100);
+        var ids = new List<SessionId>();
+        for (int i = 0; i < 10_000; i++)
+        {
+            SessionId id = SessionId.New();
+            ids.Add(id);
+            await ledger.RecordAsync(Tombstone(id, clock.GetCurrentInstant()));
+            clock.Advance(TestTime.OneTick);
+        }
+
+        ledger.Count.Should().Be(100);
+        int found = 0;
+        foreach (SessionId id in ids)
+        {
+            if (await ledger.FindAsync(id) is not null)
+            {
+                found++;
+            }
+        }
+
+        found.Should().Be(100);
+        (await ledger.FindAsync(ids[^1])).Should().NotBeNull();
+        (await ledger.FindAsync(ids[^101])).Should().BeNull();
+    }
+}
