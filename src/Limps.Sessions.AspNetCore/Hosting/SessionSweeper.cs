@@ -15,6 +15,15 @@ internal sealed class SessionSweeper(
     TimeProvider timeProvider,
     ILogger<SessionSweeper> logger) : BackgroundService
 {
+    private PeriodicTimer? _timer;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Created here rather than in ExecuteAsync (which runs on the thread pool) so the cadence starts with the host.
+        _timer = new PeriodicTimer(options.Value.EffectiveSweepInterval, timeProvider);
+        return base.StartAsync(cancellationToken);
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -22,9 +31,15 @@ internal sealed class SessionSweeper(
         HttpLog.SessionsClosedOnShutdown(logger, closed);
     }
 
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.EffectiveSweepInterval, timeProvider);
+        PeriodicTimer timer = _timer ?? throw new InvalidOperationException("The sweeper was not started.");
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))

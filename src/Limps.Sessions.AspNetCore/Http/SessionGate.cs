@@ -84,7 +84,32 @@ internal sealed class SessionGate(
                 return;
             }
 
-            await next(context).ConfigureAwait(false);
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Rethrown unless the session ended under the request.
+            catch (Exception) when (!aborted.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                // The MCP server dropped the session under this request (its owner deleted it, or it was closed) and
+                // failed it (a cancelled wait, a closed channel): answer as any later request would be answered,
+                // instead of letting a 500 out.
+                SessionLookup after = await registry.LookupAsync(id, CancellationToken.None).ConfigureAwait(false);
+                if (after.IsActive)
+                {
+                    throw;
+                }
+
+                if (context.Response.HasStarted)
+                {
+                    // Too late for another status: end the stream cleanly; the client's next request learns why.
+                    return;
+                }
+
+                context.Response.Clear();
+                await WriteEndedAsync(context, after).ConfigureAwait(false);
+            }
         }
     }
 
