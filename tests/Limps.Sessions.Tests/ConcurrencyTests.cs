@@ -123,9 +123,9 @@ public class ConcurrencyTests
         {
             ExpiredSession tombstone = (await h.Ledger.FindAsync(id))!;
             tombstone.Should().NotBeNull();
-            tombstone.Should().BeSameAs(notified[id]);
+            tombstone.Should().Be(notified[id]);
             reasonCounts[tombstone.Reason.Code] = reasonCounts.GetValueOrDefault(tombstone.Reason.Code) + 1;
-            (await h.Registry.LookupAsync(id)).Expiry.Should().BeSameAs(tombstone);
+            (await h.Registry.LookupAsync(id)).Expiry.Should().Be(tombstone);
 
             if (endedTrue.TryGetValue(id, out ConcurrentQueue<ExpiryReason>? wins))
             {
@@ -240,7 +240,7 @@ public class ConcurrencyTests
                 {
                     answers[i].Expiry.Reason.Should().Be(ExpiryReason.Timeout);
                     answers[i].Expiry.ExpiredAt.Should().Be(deadline);
-                    now.Expiry.Should().BeSameAs(answers[i].Expiry);
+                    now.Expiry.Should().Be(answers[i].Expiry);
                 }
             }
 

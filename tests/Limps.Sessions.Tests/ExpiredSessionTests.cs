@@ -30,4 +30,22 @@ public class ExpiredSessionTests
         new ExpiredSession(id, ExpiryReason.Timeout, TestTime.Start, TestTime.Start).ToString()
             .Should().Contain(id.Masked).And.Contain("timeout").And.NotContain(id.ToString());
     }
+
+    [Test]
+    public void Equality_is_by_id_reason_code_and_instants()
+    {
+        SessionId id = SessionId.New();
+        var tombstone = new ExpiredSession(id, new RevokedReason(), TestTime.Start + TestTime.Minutes(1), TestTime.Start);
+        var same = new ExpiredSession(id, ExpiryReason.FromCode("revoked"), TestTime.Start + TestTime.Minutes(1), TestTime.Start);
+
+        tombstone.Should().Be(same);
+        (tombstone == same).Should().BeTrue();
+        tombstone.GetHashCode().Should().Be(same.GetHashCode());
+        tombstone.Should().NotBe(new ExpiredSession(SessionId.New(), new RevokedReason(), TestTime.Start + TestTime.Minutes(1), TestTime.Start));
+        tombstone.Should().NotBe(new ExpiredSession(id, ExpiryReason.Deleted, TestTime.Start + TestTime.Minutes(1), TestTime.Start));
+        tombstone.Should().NotBe(new ExpiredSession(id, new RevokedReason(), TestTime.Start + TestTime.Minutes(2), TestTime.Start));
+        tombstone.Should().NotBe(new ExpiredSession(id, new RevokedReason(), TestTime.Start + TestTime.Minutes(1), TestTime.Start + TestTime.OneTick));
+        tombstone.Equals((object)"not a tombstone").Should().BeFalse();
+        (tombstone != null).Should().BeTrue();
+    }
 }

@@ -25,7 +25,7 @@ public class InMemoryExpiryLedgerTests
 
         (await ledger.RecordAsync(tombstone)).Should().BeTrue();
 
-        (await ledger.FindAsync(id)).Should().BeSameAs(tombstone);
+        (await ledger.FindAsync(id)).Should().Be(tombstone);
         ledger.Count.Should().Be(1);
         (await ledger.CountAsync()).Should().Be(1);
     }
@@ -201,12 +201,12 @@ public class InMemoryExpiryLedgerTests
         await ledger.RecordAsync(newer);
 
         ledger.Count.Should().Be(1);
-        (await ledger.FindAsync(id)).Should().BeSameAs(newer);
+        (await ledger.FindAsync(id)).Should().Be(newer);
 
         // The replaced entry must not count against capacity nor evict the newer one when it reaches the head.
         await ledger.RecordAsync(Tombstone(other, clock.GetCurrentInstant()));
         ledger.Count.Should().Be(2);
-        (await ledger.FindAsync(id)).Should().BeSameAs(newer);
+        (await ledger.FindAsync(id)).Should().Be(newer);
         (await ledger.FindAsync(other)).Should().NotBeNull();
     }
 
@@ -222,7 +222,7 @@ public class InMemoryExpiryLedgerTests
 
         clock.Advance(TestTime.Minutes(45));
         (await ledger.PruneAsync()).Should().Be(0, "only the replaced, older entry is past retention");
-        (await ledger.FindAsync(id)).Should().BeSameAs(newer);
+        (await ledger.FindAsync(id)).Should().Be(newer);
         ledger.Count.Should().Be(1);
 
         clock.Advance(TestTime.Minutes(15));

@@ -21,7 +21,7 @@ public class InMemorySessionRegistryEndTests
         tombstone.Reason.Should().Be(ExpiryReason.Deleted);
         tombstone.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(7));
         tombstone.LastActiveAt.Should().Be(TestTime.Start + TestTime.Minutes(3));
-        (await h.Ledger.FindAsync(info.Id)).Should().BeSameAs(tombstone);
+        (await h.Ledger.FindAsync(info.Id)).Should().Be(tombstone);
         h.Registry.Count.Should().Be(0);
     }
 

@@ -264,7 +264,7 @@ public class InMemorySessionRegistryLeaseTests
         SessionLease notFound = SessionLease.NotHeld(SessionLookup.NotFound);
 
         expired.IsHeld.Should().BeFalse();
-        expired.Lookup.Expiry.Should().BeSameAs(tombstone);
+        expired.Lookup.Expiry.Should().Be(tombstone);
         notFound.IsHeld.Should().BeFalse();
         notFound.Lookup.IsNotFound.Should().BeTrue();
         await expired.DisposeAsync();

@@ -190,8 +190,8 @@ public class InMemorySessionRegistryLifecycleTests
         answer.Expiry.ExpiredAt.Should().Be(lastActive + h.Idle);
         answer.Expiry.LastActiveAt.Should().Be(lastActive);
         h.Registry.Count.Should().Be(0);
-        h.Observer.Ended.Should().ContainSingle().Which.Should().BeSameAs(answer.Expiry);
-        (await h.Ledger.FindAsync(info.Id)).Should().BeSameAs(answer.Expiry);
+        h.Observer.Ended.Should().ContainSingle().Which.Should().Be(answer.Expiry);
+        (await h.Ledger.FindAsync(info.Id)).Should().Be(answer.Expiry);
     }
 
     [TestCase(Probe.Lookup)]
@@ -220,10 +220,10 @@ public class InMemorySessionRegistryLifecycleTests
 
         h.Advance(TestTime.Minutes(5));
 
-        (await h.Registry.TouchAsync(info.Id)).Expiry.Should().BeSameAs(first);
-        (await h.Registry.LookupAsync(info.Id)).Expiry.Should().BeSameAs(first);
+        (await h.Registry.TouchAsync(info.Id)).Expiry.Should().Be(first);
+        (await h.Registry.LookupAsync(info.Id)).Expiry.Should().Be(first);
         await using SessionLease lease = await h.Registry.BeginLeaseAsync(info.Id);
-        lease.Lookup.Expiry.Should().BeSameAs(first);
+        lease.Lookup.Expiry.Should().Be(first);
         h.Observer.Ended.Should().ContainSingle();
     }
 

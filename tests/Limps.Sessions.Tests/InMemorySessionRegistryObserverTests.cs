@@ -67,7 +67,7 @@ public class InMemorySessionRegistryObserverTests
         await h.Registry.EndAsync(info.Id, new RevokedReason());
 
         ExpiredSession notified = h.Observer.Ended.Should().ContainSingle().Subject;
-        notified.Should().BeSameAs((await h.Registry.LookupAsync(info.Id)).Expiry);
+        notified.Should().Be((await h.Registry.LookupAsync(info.Id)).Expiry);
         notified.Id.Should().Be(info.Id);
         notified.Reason.Code.Should().Be("revoked");
         notified.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(2));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using NodaTime;
 
 namespace Limps.Sessions;
@@ -9,18 +8,19 @@ namespace Limps.Sessions;
 /// <see cref="LimpsSessionsOptions.MaxLedgerEntries"/> (past it, the oldest recorded go first).
 /// </summary>
 /// <remarks>
-/// Lookups read a concurrent dictionary without locking, so a flood of unknown ids cannot contend with
-/// writers; writes take a short lock that keeps the dictionary and the insertion-order queue in step.
+/// Tombstones are stored compactly (the 128 bits of a standard id instead of its string, instants as ticks, one
+/// shared instance per reason code), about 100 bytes each. Operations take one short lock; a lookup of an unknown id
+/// is a single hash probe and never adds anything.
 /// </remarks>
 public sealed class InMemoryExpiryLedger : IExpiryLedger
 {
-    private readonly ConcurrentDictionary<string, ExpiredSession> _byId = new(StringComparer.Ordinal);
-    private readonly Queue<ExpiredSession> _insertionOrder = new();
-    private readonly Lock _writeLock = new();
+    private readonly Dictionary<LedgerKey, StoredTombstone> _byId = [];
+    private readonly Queue<LedgerKey> _insertionOrder = new();
+    private readonly Dictionary<string, ExpiryReason> _reasons = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
     private readonly IClock _clock;
-    private readonly Duration _retention;
+    private readonly long _retentionTicks;
     private readonly int _capacity;
-    private int _count;
 
     /// <summary>Creates a ledger.</summary>
     /// <param name="options">Retention and capacity; validated here.</param>
@@ -31,36 +31,49 @@ public sealed class InMemoryExpiryLedger : IExpiryLedger
         LimpsSessionsOptionsValidator.ThrowIfInvalid(options);
         ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
-        _retention = Duration.FromTimeSpan(options.LedgerRetention);
+        _retentionTicks = options.LedgerRetention.Ticks;
         _capacity = options.MaxLedgerEntries;
     }
 
-    /// <summary>Gets the number of tombstones held.</summary>
-    public int Count => Volatile.Read(ref _count);
+    /// <summary>Gets the number of tombstones held (some may be past retention until the next prune).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byId.Count;
+            }
+        }
+    }
 
     /// <inheritdoc />
     public ValueTask<bool> RecordAsync(ExpiredSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        Instant now = _clock.GetCurrentInstant();
-        if (IsPastRetention(session, now))
+        long now = NowTicks();
+        long expiredAt = session.ExpiredAt.ToUnixTimeTicks();
+        if (IsPastRetention(expiredAt, now))
         {
             return new ValueTask<bool>(false);
         }
 
-        string key = session.Id.ToString();
-        lock (_writeLock)
+        LedgerKey key = LedgerKey.From(session.Id);
+        lock (_lock)
         {
-            // When the id was reused by a later session the newer tombstone wins; the older one stays queued
-            // and is skipped when it reaches the head.
-            if (!_byId.ContainsKey(key))
+            var stored = new StoredTombstone(Intern(session.Reason), expiredAt, session.LastActiveAt.ToUnixTimeTicks());
+
+            // An id recorded again (a later session reused it) replaces its tombstone in place and keeps its place
+            // in the eviction order, so the queue never holds an id twice.
+            if (_byId.TryAdd(key, stored))
             {
-                _count++;
+                _insertionOrder.Enqueue(key);
+            }
+            else
+            {
+                _byId[key] = stored;
             }
 
-            _byId[key] = session;
-
-            _insertionOrder.Enqueue(session);
             DropFromHead(now);
         }
 
@@ -70,51 +83,75 @@ public sealed class InMemoryExpiryLedger : IExpiryLedger
     /// <inheritdoc />
     public ValueTask<ExpiredSession?> FindAsync(SessionId id, CancellationToken cancellationToken = default)
     {
-        if (!id.IsEmpty
-            && _byId.TryGetValue(id.ToString(), out ExpiredSession? found)
-            && !IsPastRetention(found, _clock.GetCurrentInstant()))
+        if (id.IsEmpty)
         {
-            return new ValueTask<ExpiredSession?>(found);
+            return new ValueTask<ExpiredSession?>((ExpiredSession?)null);
         }
 
-        return new ValueTask<ExpiredSession?>((ExpiredSession?)null);
+        LedgerKey key = LedgerKey.From(id);
+        StoredTombstone stored;
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(key, out stored))
+            {
+                return new ValueTask<ExpiredSession?>((ExpiredSession?)null);
+            }
+        }
+
+        return IsPastRetention(stored.ExpiredAtTicks, NowTicks())
+            ? new ValueTask<ExpiredSession?>((ExpiredSession?)null)
+            : new ValueTask<ExpiredSession?>(new ExpiredSession(
+                id,
+                stored.Reason,
+                Instant.FromUnixTimeTicks(stored.ExpiredAtTicks),
+                Instant.FromUnixTimeTicks(stored.LastActiveTicks)));
     }
 
     /// <inheritdoc />
     public ValueTask<int> PruneAsync(CancellationToken cancellationToken = default)
     {
-        lock (_writeLock)
+        long now = NowTicks();
+        lock (_lock)
         {
-            return new ValueTask<int>(DropFromHead(_clock.GetCurrentInstant()));
+            return new ValueTask<int>(DropFromHead(now));
         }
     }
 
     /// <inheritdoc />
     public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) => new(Count);
 
-    private bool IsPastRetention(ExpiredSession session, Instant now) => now >= session.ExpiredAt + _retention;
+    private long NowTicks() => _clock.GetCurrentInstant().ToUnixTimeTicks();
 
-    // Drops from the oldest end while over capacity or past retention. Tombstones are queued in the order they
-    // were recorded, which is close to the order they expired; one recorded late behind a younger head is still
-    // answered exactly (FindAsync checks retention itself) and is dropped once it reaches the head.
-    private int DropFromHead(Instant now)
+    private bool IsPastRetention(long expiredAtTicks, long nowTicks) => nowTicks - expiredAtTicks >= _retentionTicks;
+
+    // One instance per code, so a million tombstones of a user's reason do not hold a million copies of it.
+    private ExpiryReason Intern(ExpiryReason reason)
+    {
+        if (_reasons.TryGetValue(reason.Code, out ExpiryReason? known))
+        {
+            return known;
+        }
+
+        _reasons[reason.Code] = reason;
+        return reason;
+    }
+
+    // Drops from the oldest end while over capacity or past retention. Tombstones are queued in the order they were
+    // first recorded, which is close to the order they expired; one behind a younger head is still answered exactly
+    // (FindAsync checks retention itself) and is dropped once it reaches the head.
+    private int DropFromHead(long now)
     {
         int dropped = 0;
-        while (_insertionOrder.TryPeek(out ExpiredSession? oldest)
-               && (_count > _capacity || IsPastRetention(oldest, now) || !IsCurrent(oldest)))
+        while (_insertionOrder.TryPeek(out LedgerKey oldest)
+               && (_byId.Count > _capacity || IsPastRetention(_byId[oldest].ExpiredAtTicks, now)))
         {
             _insertionOrder.Dequeue();
-            if (IsCurrent(oldest))
-            {
-                _byId.TryRemove(oldest.Id.ToString(), out _);
-                _count--;
-                dropped++;
-            }
+            _byId.Remove(oldest);
+            dropped++;
         }
 
         return dropped;
     }
 
-    private bool IsCurrent(ExpiredSession session) =>
-        _byId.TryGetValue(session.Id.ToString(), out ExpiredSession? current) && ReferenceEquals(current, session);
+    private readonly record struct StoredTombstone(ExpiryReason Reason, long ExpiredAtTicks, long LastActiveTicks);
 }

@@ -6,7 +6,7 @@ namespace Limps.Sessions;
 /// A tombstone: what is remembered about a session after it ended, so that a client coming back with its id
 /// can be told why and when.
 /// </summary>
-public sealed class ExpiredSession
+public sealed class ExpiredSession : IEquatable<ExpiredSession>
 {
     /// <summary>Creates a tombstone.</summary>
     /// <param name="id">The id of the session that ended.</param>
@@ -43,6 +43,35 @@ public sealed class ExpiredSession
 
     /// <summary>Gets when the session was last active.</summary>
     public Instant LastActiveAt { get; }
+
+    /// <summary>Compares two tombstones by id, reason code and instants.</summary>
+    /// <param name="left">The first tombstone.</param>
+    /// <param name="right">The second tombstone.</param>
+    /// <returns><see langword="true"/> when both are null or describe the same end.</returns>
+    public static bool operator ==(ExpiredSession? left, ExpiredSession? right) =>
+        left is null ? right is null : left.Equals(right);
+
+    /// <summary>Compares two tombstones by id, reason code and instants.</summary>
+    /// <param name="left">The first tombstone.</param>
+    /// <param name="right">The second tombstone.</param>
+    /// <returns><see langword="true"/> when they describe different ends.</returns>
+    public static bool operator !=(ExpiredSession? left, ExpiredSession? right) => !(left == right);
+
+    /// <summary>Returns whether <paramref name="other"/> describes the same end: same id, reason code and instants.</summary>
+    /// <param name="other">The other tombstone.</param>
+    /// <returns><see langword="true"/> when they are equal.</returns>
+    public bool Equals(ExpiredSession? other) =>
+        other is not null
+        && Id == other.Id
+        && Reason == other.Reason
+        && ExpiredAt == other.ExpiredAt
+        && LastActiveAt == other.LastActiveAt;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as ExpiredSession);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Id, Reason, ExpiredAt, LastActiveAt);
 
     /// <summary>Returns a description with the masked id (never the full id).</summary>
     /// <returns>A string for diagnostics.</returns>

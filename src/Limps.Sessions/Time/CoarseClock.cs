@@ -1,0 +1,73 @@
+using NodaTime;
+
+namespace Limps.Sessions;
+
+/// <summary>
+/// An <see cref="IClock"/> that answers from a timestamp refreshed on a timer instead of reading the system time on
+/// every call, so that touching a session costs close to a dictionary hit. Its answers lag the underlying clock by
+/// at most <see cref="RefreshInterval"/> (plus timer jitter): activity is recorded up to that much early, so a session
+/// may expire up to that much before its exact deadline. With the default of 10 ms and idle timeouts of minutes,
+/// the difference does not matter; where it does, use the exact clock.
+/// </summary>
+/// <example>
+/// <code>services.AddSingleton&lt;IClock&gt;(new CoarseClock());   // before AddLimpsSessions()</code>
+/// </example>
+public sealed class CoarseClock : IClock, IDisposable
+{
+    /// <summary>The default refresh interval: 10 milliseconds.</summary>
+    public static readonly TimeSpan DefaultRefreshInterval = TimeSpan.FromMilliseconds(10);
+
+    private readonly IClock _source;
+    private readonly ITimer _timer;
+    private long _unixTicks;
+
+    /// <summary>Creates a coarse clock over <see cref="SystemClock.Instance"/>, refreshed every 10 ms.</summary>
+    public CoarseClock()
+        : this(SystemClock.Instance, DefaultRefreshInterval, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates a coarse clock.</summary>
+    /// <param name="source">The exact clock it samples.</param>
+    /// <param name="refreshInterval">How often it samples; 1 ms to 1 s.</param>
+    /// <param name="timeProvider">Where its timer comes from.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="refreshInterval"/> is outside 1 ms to 1 s.</exception>
+    public CoarseClock(IClock source, TimeSpan refreshInterval, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentOutOfRangeException.ThrowIfLessThan(refreshInterval, TimeSpan.FromMilliseconds(1));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(refreshInterval, TimeSpan.FromSeconds(1));
+        _source = source;
+        RefreshInterval = refreshInterval;
+        Refresh();
+        _timer = timeProvider.CreateTimer(static state => ((CoarseClock)state!).Refresh(), this, refreshInterval, refreshInterval);
+    }
+
+    /// <summary>Gets how often the timestamp is refreshed: the most its answers lag the source clock by.</summary>
+    public TimeSpan RefreshInterval { get; }
+
+    /// <inheritdoc />
+    public Instant GetCurrentInstant() => Instant.FromUnixTimeTicks(Volatile.Read(ref _unixTicks));
+
+    /// <summary>Stops the refresh timer.</summary>
+    public void Dispose() => _timer.Dispose();
+
+    private void Refresh()
+    {
+        long now = _source.GetCurrentInstant().ToUnixTimeTicks();
+
+        // Never step backwards, so activity recorded through this clock only moves forward.
+        long seen = Volatile.Read(ref _unixTicks);
+        while (now > seen)
+        {
+            long previous = Interlocked.CompareExchange(ref _unixTicks, now, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+}
