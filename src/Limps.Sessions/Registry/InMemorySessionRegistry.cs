@@ -114,6 +114,11 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             throw new ArgumentException("The session id must not be empty.", nameof(id));
         }
 
+        if (id.HasValue && _sessions.ContainsKey(sessionId.ToString()))
+        {
+            return CreateOverOverdueAsync(sessionId, owner, metadata, cancellationToken);
+        }
+
         return TryReserveSlot()
             ? new ValueTask<SessionInfo>(Register(sessionId, owner, metadata))
             : CreateAfterSweepAsync(sessionId, owner, metadata, cancellationToken);
@@ -406,7 +411,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             : SessionLookup.NotFound;
 
     private SessionInfo Snapshot(SessionEntry entry, long state) =>
-        new(entry.Id, entry.CreatedAt, ToInstant(LastActiveTicks(state)), entry.Owner, entry.Metadata);
+        new(entry.Id, ToInstant(entry.CreatedAtTicks), ToInstant(LastActiveTicks(state)), entry.Extras?.Owner, entry.Extras?.Metadata);
 
     // The thread that won the end publishes the tombstone right after its swap, with nothing in between that
     // can block, so a reader that sees the ended bit waits only a moment.
@@ -480,6 +485,20 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         return false;
     }
 
+    // An id may be reused once its session has ended; a session past its deadline has ended even if nothing
+    // noticed yet, so end it first. A session that is still live keeps its id.
+    private async ValueTask<SessionInfo> CreateOverOverdueAsync(
+        SessionId id,
+        string? owner,
+        IReadOnlyDictionary<string, string>? metadata,
+        CancellationToken cancellationToken)
+    {
+        await LookupAsync(id, cancellationToken).ConfigureAwait(false);
+        return TryReserveSlot()
+            ? Register(id, owner, metadata)
+            : await CreateAfterSweepAsync(id, owner, metadata, cancellationToken).ConfigureAwait(false);
+    }
+
     private async ValueTask<SessionInfo> CreateAfterSweepAsync(
         SessionId id,
         string? owner,
@@ -499,9 +518,8 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 
     private SessionInfo Register(SessionId id, string? owner, IReadOnlyDictionary<string, string>? metadata)
     {
-        Instant createdAt = _clock.GetCurrentInstant();
-        long createdTicks = createdAt.ToUnixTimeTicks() - _epochUnixTicks;
-        var entry = new SessionEntry(id, createdAt, createdTicks, owner, metadata)
+        long createdTicks = NowTicks();
+        var entry = new SessionEntry(id, createdTicks, SessionExtras.For(owner, metadata))
         {
             State = ToMicrosRoundedUp(createdTicks),
         };

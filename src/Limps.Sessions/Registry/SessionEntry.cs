@@ -1,5 +1,3 @@
-using NodaTime;
-
 namespace Limps.Sessions;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace Limps.Sessions;
 /// "is it due, is it leased, record activity, end it" are single compare-and-swap steps: a touch that lands
 /// after a sweep read the word makes the sweep's swap fail, so a touched session is never ended for timeout.
 /// </summary>
-internal sealed class SessionEntry(SessionId id, Instant createdAt, long createdAtTicks, string? owner, IReadOnlyDictionary<string, string>? metadata)
+internal sealed class SessionEntry(SessionId id, long createdAtTicks, SessionExtras? extras)
 {
     // Word layout: bit 63 ended; bits 48-62 open leases; bits 0-47 last activity in microseconds after the
     // registry's epoch (8.9 years of range; rounded up, so a session never idles out early).
@@ -19,13 +17,12 @@ internal sealed class SessionEntry(SessionId id, Instant createdAt, long created
     public const long TimeMask = OneLease - 1;
 
     public readonly SessionId Id = id;
-    public readonly Instant CreatedAt = createdAt;
 
     /// <summary>Creation instant in registry ticks (100 ns after the registry's epoch).</summary>
     public readonly long CreatedAtTicks = createdAtTicks;
 
-    public readonly string? Owner = owner;
-    public readonly IReadOnlyDictionary<string, string>? Metadata = metadata;
+    /// <summary>Owner and metadata; null for the common anonymous session without metadata, to keep entries small.</summary>
+    public readonly SessionExtras? Extras = extras;
 
     public long State;
 
@@ -43,4 +40,11 @@ internal sealed class SessionEntry(SessionId id, Instant createdAt, long created
     public static long LastActiveMicros(long state) => state & TimeMask;
 
     public static long WithLastActive(long state, long micros) => (state & ~TimeMask) | micros;
+}
+
+/// <summary>The rarely present parts of a session, kept out of line.</summary>
+internal sealed record SessionExtras(string? Owner, IReadOnlyDictionary<string, string>? Metadata)
+{
+    public static SessionExtras? For(string? owner, IReadOnlyDictionary<string, string>? metadata) =>
+        owner is null && (metadata is null || metadata.Count == 0) ? null : new SessionExtras(owner, metadata);
 }
