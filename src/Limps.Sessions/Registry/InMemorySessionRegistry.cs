@@ -29,6 +29,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private readonly DeadlineHeap _heap = new();
     private readonly Lock _heapLock = new();
     private readonly IClock _clock;
+    private readonly CoarseClock? _coarseClock;
     private readonly IExpiryLedger _ledger;
     private readonly ISessionLifecycleObserver[] _observers;
     private readonly ILogger _logger;
@@ -76,6 +77,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(ledger);
         _clock = clock;
+        _coarseClock = clock as CoarseClock;
         _ledger = ledger;
         _observers = observers?.ToArray() ?? [];
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -269,7 +271,8 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         return result;
     }
 
-    private long NowTicks() => _clock.GetCurrentInstant().ToUnixTimeTicks() - _epochUnixTicks;
+    private long NowTicks() =>
+        (_coarseClock is null ? _clock.GetCurrentInstant().ToUnixTimeTicks() : _coarseClock.UnixTicks) - _epochUnixTicks;
 
     private Instant ToInstant(long registryTicks) => Instant.FromUnixTimeTicks(registryTicks + _epochUnixTicks);
 
@@ -411,7 +414,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             : SessionLookup.NotFound;
 
     private SessionInfo Snapshot(SessionEntry entry, long state) =>
-        new(entry.Id, ToInstant(entry.CreatedAtTicks), ToInstant(LastActiveTicks(state)), entry.Extras?.Owner, entry.Extras?.Metadata);
+        new(entry.Id, entry.CreatedAtTicks + _epochUnixTicks, LastActiveTicks(state) + _epochUnixTicks, entry.Extras);
 
     // The thread that won the end publishes the tombstone right after its swap, with nothing in between that
     // can block, so a reader that sees the ended bit waits only a moment.

@@ -41,10 +41,3 @@ internal sealed class SessionEntry(SessionId id, long createdAtTicks, SessionExt
 
     public static long WithLastActive(long state, long micros) => (state & ~TimeMask) | micros;
 }
-
-/// <summary>The rarely present parts of a session, kept out of line.</summary>
-internal sealed record SessionExtras(string? Owner, IReadOnlyDictionary<string, string>? Metadata)
-{
-    public static SessionExtras? For(string? owner, IReadOnlyDictionary<string, string>? metadata) =>
-        owner is null && (metadata is null || metadata.Count == 0) ? null : new SessionExtras(owner, metadata);
-}

@@ -19,7 +19,10 @@ public sealed class CoarseClock : IClock, IDisposable
 
     private readonly IClock _source;
     private readonly ITimer _timer;
-    private long _unixTicks;
+
+    // Replaced whole on each refresh (100 small objects a second at the default), so readers get the Instant and its
+    // ticks without tearing and without converting on every call.
+    private Sample _sample;
 
     /// <summary>Creates a coarse clock over <see cref="SystemClock.Instance"/>, refreshed every 10 ms.</summary>
     public CoarseClock()
@@ -40,7 +43,8 @@ public sealed class CoarseClock : IClock, IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(refreshInterval, TimeSpan.FromSeconds(1));
         _source = source;
         RefreshInterval = refreshInterval;
-        Refresh();
+        Instant now = source.GetCurrentInstant();
+        _sample = new Sample(now, now.ToUnixTimeTicks());
         _timer = timeProvider.CreateTimer(static state => ((CoarseClock)state!).Refresh(), this, refreshInterval, refreshInterval);
     }
 
@@ -48,21 +52,25 @@ public sealed class CoarseClock : IClock, IDisposable
     public TimeSpan RefreshInterval { get; }
 
     /// <inheritdoc />
-    public Instant GetCurrentInstant() => Instant.FromUnixTimeTicks(Volatile.Read(ref _unixTicks));
+    public Instant GetCurrentInstant() => Volatile.Read(ref _sample).Instant;
+
+    /// <summary>Gets the current sample as Unix ticks, for callers that work in ticks.</summary>
+    internal long UnixTicks => Volatile.Read(ref _sample).UnixTicks;
 
     /// <summary>Stops the refresh timer.</summary>
     public void Dispose() => _timer.Dispose();
 
     private void Refresh()
     {
-        long now = _source.GetCurrentInstant().ToUnixTimeTicks();
+        Instant now = _source.GetCurrentInstant();
+        long ticks = now.ToUnixTimeTicks();
 
         // Never step backwards, so activity recorded through this clock only moves forward.
-        long seen = Volatile.Read(ref _unixTicks);
-        while (now > seen)
+        Sample seen = Volatile.Read(ref _sample);
+        while (ticks > seen.UnixTicks)
         {
-            long previous = Interlocked.CompareExchange(ref _unixTicks, now, seen);
-            if (previous == seen)
+            Sample previous = Interlocked.CompareExchange(ref _sample, new Sample(now, ticks), seen);
+            if (ReferenceEquals(previous, seen))
             {
                 return;
             }
@@ -70,4 +78,6 @@ public sealed class CoarseClock : IClock, IDisposable
             seen = previous;
         }
     }
+
+    private sealed record Sample(Instant Instant, long UnixTicks);
 }

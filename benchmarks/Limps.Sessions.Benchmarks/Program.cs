@@ -1,0 +1,98 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Limps.Sessions.Benchmarks;
+
+// benchmarks/run [--quick]: every benchmark in one process, then one markdown table of Limps against its baselines.
+bool quick = args.Contains("--quick");
+string? only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+
+Job job = quick
+    ? Job.ShortRun.WithWarmupCount(2).WithIterationCount(3).WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(100)).WithLaunchCount(1)
+    : Job.Default.WithLaunchCount(1);
+job = job.WithToolchain(InProcessEmitToolchain.Instance);
+
+IConfig Config(Job j) => ManualConfig.CreateEmpty()
+    .AddJob(j)
+    .AddColumnProvider(DefaultConfig.Instance.GetColumnProviders().ToArray())
+    .AddExporter(DefaultConfig.Instance.GetExporters().ToArray())
+    .AddLogger(ConsoleLogger.Default)
+    .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default)
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
+
+var rows = new List<ResultRow>();
+bool Wanted(string name) => only is null || name.Contains(only, StringComparison.OrdinalIgnoreCase);
+
+if (Wanted("touch"))
+{
+    Summary touch = BenchmarkRunner.Run<TouchBenchmarks>(Config(job));
+    rows.Add(Row(touch, "touch, coarse clock (10 ms)", "Limps_Touch_coarse_clock", "ConcurrentDictionary_TryGetValue"));
+    rows.Add(Row(touch, "touch, coarse clock vs MemoryCache sliding", "Limps_Touch_coarse_clock", "MemoryCache_TryGetValue_sliding"));
+    rows.Add(Row(touch, "touch, fake clock", "Limps_Touch_fake_clock", "ConcurrentDictionary_TryGetValue"));
+    rows.Add(Row(touch, "touch, system clock", "Limps_Touch_system_clock", "ConcurrentDictionary_TryGetValue"));
+    rows.Add(Row(touch, "lookup, coarse clock", "Limps_Lookup_coarse_clock", "ConcurrentDictionary_TryGetValue"));
+}
+
+if (Wanted("sweep"))
+{
+    Summary sweep = BenchmarkRunner.Run<SweepBenchmarks>(Config(job.WithInvocationCount(1).WithUnrollFactor(1)));
+    rows.Add(Row(sweep, "sweep 1M live / 1k due", "Limps_Sweep", "Dictionary_full_scan"));
+    rows.Add(Row(sweep, "sweep 1M live / 1k due vs MemoryCache.Compact", "Limps_Sweep", "MemoryCache_Compact"));
+}
+
+if (Wanted("churn"))
+{
+    Summary churn = BenchmarkRunner.Run<ChurnBenchmarks>(Config(job));
+    rows.Add(Row(churn, "create + end churn, 2 threads (per session)", "Limps_create_end", "Dictionary_add_remove"));
+}
+
+if (Wanted("memory"))
+{
+    rows.AddRange(MemoryReport.Run(quick ? 200_000 : 1_000_000, quick ? 500_000 : 2_000_000, Console.Out));
+}
+
+if (Wanted("end"))
+{
+    Summary endToEnd = BenchmarkRunner.Run<EndToEndBenchmarks>(Config(job));
+    rows.Add(Row(endToEnd, "MCP tools/call echo over loopback", "Sdk_with_Limps_tools_call", "Sdk_alone_tools_call"));
+}
+
+Console.WriteLine();
+Console.WriteLine($"## Limps.Sessions benchmarks ({(quick ? "quick" : "full")} run, {Environment.ProcessorCount} cores, .NET {Environment.Version})");
+Console.WriteLine();
+Console.WriteLine("| benchmark | Limps | baseline | ratio | allocated bytes (Limps) |");
+Console.WriteLine("|---|---:|---:|---:|---:|");
+foreach (ResultRow row in rows)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {row.Benchmark} | {Format(row.Limps, row.Unit)} | {Format(row.Baseline, row.Unit)} ({row.BaselineName}) | {row.Ratio:F3} | {(row.AllocatedBytes is long a ? a.ToString(CultureInfo.InvariantCulture) : "-")} |"));
+}
+
+static string Format(double value, string unit) => unit switch
+{
+    "ns" when value >= 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{value / 1_000_000:F2} ms"),
+    "ns" when value >= 1_000 => string.Create(CultureInfo.InvariantCulture, $"{value / 1_000:F2} µs"),
+    "ns" => string.Create(CultureInfo.InvariantCulture, $"{value:F2} ns"),
+    "bytes" when value >= 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{value / 1024 / 1024:F1} MiB"),
+    _ => string.Create(CultureInfo.InvariantCulture, $"{value:F1} {unit}"),
+};
+
+static ResultRow Row(Summary summary, string name, string limpsMethod, string baselineMethod)
+{
+    BenchmarkReport limps = Find(summary, limpsMethod);
+    BenchmarkReport baseline = Find(summary, baselineMethod);
+    return new ResultRow(
+        name,
+        limps.ResultStatistics?.Mean ?? double.NaN,
+        baseline.ResultStatistics?.Mean ?? double.NaN,
+        baselineMethod,
+        "ns",
+        limps.GcStats.GetBytesAllocatedPerOperation(limps.BenchmarkCase));
+}
+
+static BenchmarkReport Find(Summary summary, string method) =>
+    summary.Reports.Single(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method);

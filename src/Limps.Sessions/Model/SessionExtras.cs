@@ -1,0 +1,11 @@
+namespace Limps.Sessions;
+
+/// <summary>
+/// The rarely present parts of a session (owner, metadata), kept out of line so that entries and snapshots of the
+/// common anonymous session without metadata stay small.
+/// </summary>
+internal sealed record SessionExtras(string? Owner, IReadOnlyDictionary<string, string>? Metadata)
+{
+    public static SessionExtras? For(string? owner, IReadOnlyDictionary<string, string>? metadata) =>
+        owner is null && (metadata is null || metadata.Count == 0) ? null : new SessionExtras(owner, metadata);
+}
