@@ -1,13 +1,18 @@
 namespace Limps.Sessions;
 
 /// <summary>
-/// A binary min-heap of sessions keyed by the deadline they were scheduled at, with each session's position
-/// kept in the session so it can be removed in O(log n) when it ends early. Not thread-safe: the registry
-/// guards it with a lock. Touches never update it; a popped session whose real deadline moved is pushed back.
+/// A 4-ary min-heap of sessions keyed by the deadline they were scheduled at. Deadlines sit next to the session
+/// references in one array, so sifting compares neighbouring memory instead of chasing a pointer per step, and a
+/// node's four children share a cache line. Sessions that end early are not removed (that would need a position
+/// kept in every session); they are dropped when popped, and <see cref="RemoveEnded"/> compacts the heap when they
+/// pile up. Touches never update the heap: a popped session whose real deadline moved is pushed back. Not
+/// thread-safe: the registry guards it with a lock.
 /// </summary>
 internal sealed class DeadlineHeap
 {
-    private SessionEntry[] _items = new SessionEntry[16];
+    private const int Arity = 4;
+
+    private Item[] _items = new Item[16];
 
     public int Count { get; private set; }
 
@@ -18,109 +23,108 @@ internal sealed class DeadlineHeap
             Array.Resize(ref _items, _items.Length * 2);
         }
 
-        entry.ScheduledDeadlineTicks = deadlineTicks;
-        _items[Count] = entry;
-        entry.HeapIndex = Count;
+        SiftUp(Count, new Item(deadlineTicks, entry));
         Count++;
-        SiftUp(Count - 1);
     }
 
     /// <summary>Removes and returns the earliest entry when its scheduled deadline is at or before <paramref name="nowTicks"/>.</summary>
-    public bool TryPopDue(long nowTicks, out SessionEntry entry)
+    public bool TryPopDue(long nowTicks, out SessionEntry entry, out long deadlineTicks)
     {
-        if (Count == 0 || _items[0].ScheduledDeadlineTicks > nowTicks)
+        if (Count == 0 || _items[0].Deadline > nowTicks)
         {
             entry = null!;
+            deadlineTicks = 0;
             return false;
         }
 
-        entry = _items[0];
-        RemoveAt(0);
+        entry = _items[0].Entry;
+        deadlineTicks = _items[0].Deadline;
+        Count--;
+        Item last = _items[Count];
+        _items[Count] = default;
+        if (Count > 0)
+        {
+            SiftDown(0, last);
+        }
+
         return true;
     }
 
-    public void Remove(SessionEntry entry)
+    /// <summary>Drops every ended session and restores the heap order, in O(n).</summary>
+    public void RemoveEnded()
     {
-        int index = entry.HeapIndex;
-        if (index >= 0 && index < Count && ReferenceEquals(_items[index], entry))
+        int kept = 0;
+        for (int i = 0; i < Count; i++)
         {
-            RemoveAt(index);
+            if (!SessionEntry.IsEnded(Volatile.Read(ref _items[i].Entry.State)))
+            {
+                _items[kept++] = _items[i];
+            }
         }
-    }
 
-    private void RemoveAt(int index)
-    {
-        SessionEntry removed = _items[index];
-        removed.HeapIndex = -1;
-        Count--;
-        if (index != Count)
+        Array.Clear(_items, kept, Count - kept);
+        Count = kept;
+        for (int i = (Count - 2) / Arity; i >= 0; i--)
         {
-            Place(_items[Count], index);
-            _items[Count] = null!;
-            SiftDown(index);
-            SiftUp(index);
-        }
-        else
-        {
-            _items[Count] = null!;
+            SiftDown(i, _items[i]);
         }
 
         // Give memory back after a flood drained away.
-        if (_items.Length > 64 && Count < _items.Length / 4)
+        int size = Math.Max(16, (int)Math.Min((long)Count * 2, Array.MaxLength));
+        if (size < _items.Length / 2)
         {
-            Array.Resize(ref _items, _items.Length / 2);
+            Array.Resize(ref _items, size);
         }
     }
 
-    private void SiftUp(int index)
+    private void SiftUp(int index, Item moving)
     {
-        SessionEntry moving = _items[index];
         while (index > 0)
         {
-            int parent = (index - 1) / 2;
-            if (_items[parent].ScheduledDeadlineTicks <= moving.ScheduledDeadlineTicks)
+            int parent = (index - 1) / Arity;
+            if (_items[parent].Deadline <= moving.Deadline)
             {
                 break;
             }
 
-            Place(_items[parent], index);
+            _items[index] = _items[parent];
             index = parent;
         }
 
-        Place(moving, index);
+        _items[index] = moving;
     }
 
-    private void SiftDown(int index)
+    private void SiftDown(int index, Item moving)
     {
-        SessionEntry moving = _items[index];
         while (true)
         {
-            int child = (2 * index) + 1;
-            if (child >= Count)
+            int first = (index * Arity) + 1;
+            if (first >= Count)
             {
                 break;
             }
 
-            if (child + 1 < Count && _items[child + 1].ScheduledDeadlineTicks < _items[child].ScheduledDeadlineTicks)
+            int smallest = first;
+            int end = Math.Min(first + Arity, Count);
+            for (int child = first + 1; child < end; child++)
             {
-                child++;
+                if (_items[child].Deadline < _items[smallest].Deadline)
+                {
+                    smallest = child;
+                }
             }
 
-            if (_items[child].ScheduledDeadlineTicks >= moving.ScheduledDeadlineTicks)
+            if (_items[smallest].Deadline >= moving.Deadline)
             {
                 break;
             }
 
-            Place(_items[child], index);
-            index = child;
+            _items[index] = _items[smallest];
+            index = smallest;
         }
 
-        Place(moving, index);
+        _items[index] = moving;
     }
 
-    private void Place(SessionEntry entry, int index)
-    {
-        _items[index] = entry;
-        entry.HeapIndex = index;
-    }
+    private record struct Item(long Deadline, SessionEntry Entry);
 }

@@ -103,6 +103,18 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     /// <summary>Gets the number of live sessions.</summary>
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Gets how many sessions are on the deadline schedule, including ended ones not yet dropped.</summary>
+    internal int ScheduledCount
+    {
+        get
+        {
+            lock (_heapLock)
+            {
+                return _heap.Count;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public ValueTask<SessionInfo> CreateAsync(
         SessionId? id = null,
@@ -198,12 +210,16 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
     {
         long now = NowTicks();
-        List<SessionEntry>? due = null;
+        List<(SessionEntry Entry, long Deadline)>? due = null;
         lock (_heapLock)
         {
-            while (_heap.TryPopDue(now, out SessionEntry entry))
+            while (_heap.TryPopDue(now, out SessionEntry entry, out long deadline))
             {
-                (due ??= []).Add(entry);
+                // Sessions that ended some other way are simply dropped from the schedule here.
+                if (!SessionEntry.IsEnded(Volatile.Read(ref entry.State)))
+                {
+                    (due ??= []).Add((entry, deadline));
+                }
             }
         }
 
@@ -215,7 +231,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             for (; next < (due?.Count ?? 0); next++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                SessionEntry entry = due![next];
+                SessionEntry entry = due![next].Entry;
                 if (TryExpire(entry, now, out ValueTask pending, out long nextCheck))
                 {
                     ended++;
@@ -234,7 +250,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             // their old deadline; otherwise they would never be swept again.
             for (; next < (due?.Count ?? 0); next++)
             {
-                Reschedule(due![next], due[next].ScheduledDeadlineTicks);
+                Reschedule(due![next].Entry, due[next].Deadline);
             }
         }
 
@@ -464,7 +480,8 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     {
         lock (_heapLock)
         {
-            if (entry.HeapIndex < 0 && !SessionEntry.IsEnded(Volatile.Read(ref entry.State)))
+            // Only sessions this sweep popped come here, so none is on the heap twice.
+            if (!SessionEntry.IsEnded(Volatile.Read(ref entry.State)))
             {
                 _heap.Push(entry, deadlineTicks);
             }
@@ -610,11 +627,8 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private void Forget(SessionEntry entry, ExpiredSession tombstone)
     {
         _sessions.TryRemove(new KeyValuePair<string, SessionEntry>(entry.Id.ToString(), entry));
-        Interlocked.Decrement(ref _count);
-        lock (_heapLock)
-        {
-            _heap.Remove(entry);
-        }
+        int live = Interlocked.Decrement(ref _count);
+        CompactScheduleIfMostlyEnded(live);
 
         _metrics.Ended(tombstone.Reason);
         Log.SessionEnded(_logger, entry.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
@@ -629,6 +643,25 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 #pragma warning restore CA1031
             {
                 Log.ObserverFailed(_logger, entry.Id.Masked, ex);
+            }
+        }
+    }
+
+    // Sessions ended by a DELETE or a lookup stay on the heap until their deadline pops them. Under a flood of short
+    // sessions that would hold memory for a whole idle timeout, so once ended ones outnumber live ones the heap is
+    // compacted: O(n) after at least n/2 ends, so O(1) per end.
+    private void CompactScheduleIfMostlyEnded(int live)
+    {
+        if (_heap.Count <= (2 * live) + 1024)
+        {
+            return;
+        }
+
+        lock (_heapLock)
+        {
+            if (_heap.Count > (2 * Volatile.Read(ref _count)) + 1024)
+            {
+                _heap.RemoveEnded();
             }
         }
     }

@@ -29,10 +29,6 @@ internal sealed class SessionEntry(SessionId id, long createdAtTicks, SessionExt
     /// <summary>Set once by the thread that ended the session, right after it won the end.</summary>
     public ExpiredSession? Tombstone;
 
-    // Guarded by the registry's heap lock.
-    public long ScheduledDeadlineTicks;
-    public int HeapIndex = -1;
-
     public static bool IsEnded(long state) => (state & EndedBit) != 0;
 
     public static long Leases(long state) => (state & LeaseMask) >> LeaseShift;
