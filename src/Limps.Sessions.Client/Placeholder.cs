@@ -1,0 +1,3 @@
+namespace Limps.Sessions.Client;
+
+internal static class Placeholder;

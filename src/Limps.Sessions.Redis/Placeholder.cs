@@ -1,0 +1,3 @@
+namespace Limps.Sessions.Redis;
+
+internal static class Placeholder;
