@@ -29,6 +29,10 @@ internal static partial class HttpLog
         Message = "A session sweep failed; the sweeper keeps its schedule.")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 108, EventName = "SessionStoreUnavailable", Level = LogLevel.Error,
+        Message = "The session store is unavailable; answered 503.")]
+    public static partial void SessionStoreUnavailable(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 107, EventName = "SessionsClosedOnShutdown", Level = LogLevel.Information,
         Message = "Ended {Count} live sessions with reason 'closed' on shutdown.")]
     public static partial void SessionsClosedOnShutdown(ILogger logger, int count);

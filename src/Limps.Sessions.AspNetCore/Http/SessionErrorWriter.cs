@@ -16,6 +16,7 @@ internal sealed class SessionErrorWriter(IOptions<LimpsSessionsHttpOptions> opti
     public const string NotFoundCode = "SESSION_NOT_FOUND";
     public const string InvalidCode = "INVALID_SESSION_ID";
     public const string CapacityCode = "SESSION_CAPACITY_REACHED";
+    public const string StoreUnavailableCode = "SESSION_STORE_UNAVAILABLE";
 
     private const int JsonRpcSessionErrorCode = -32001;
     private const int JsonRpcInvalidRequestCode = -32600;
@@ -65,6 +66,15 @@ internal sealed class SessionErrorWriter(IOptions<LimpsSessionsHttpOptions> opti
         return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, JsonRpcServerErrorCode,
             "Session capacity reached", CapacityCode,
             "The server cannot start another session now. Retry later.", extra: null);
+    }
+
+    public Task WriteStoreUnavailableAsync(HttpContext context)
+    {
+        int seconds = (int)Math.Ceiling(_options.RetryAfter.TotalSeconds);
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, JsonRpcServerErrorCode,
+            "Session store unavailable", StoreUnavailableCode,
+            "The server cannot check sessions right now. Keep the session ID and retry later.", extra: null);
     }
 
     private async Task WriteAsync(

@@ -23,6 +23,21 @@ internal sealed class SessionGate(
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
+        try
+        {
+            await CheckAsync(context, next).ConfigureAwait(false);
+        }
+        catch (SessionStoreUnavailableException ex) when (!context.Response.HasStarted)
+        {
+            // The store cannot say whether the session lives: never 404 (the client would drop a live session).
+            HttpLog.SessionStoreUnavailable(logger, ex);
+            context.Response.Clear();
+            await errors.WriteStoreUnavailableAsync(context).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CheckAsync(HttpContext context, RequestDelegate next)
+    {
         HttpRequest request = context.Request;
         if (IsSessionlessProtocol(request))
         {
@@ -75,8 +90,15 @@ internal sealed class SessionGate(
             return;
         }
 
+        await ForwardUnderLeaseAsync(context, next, id).ConfigureAwait(false);
+    }
+
+    // The whole request, a long SSE stream included, runs under a lease, so the session cannot idle out under it.
+    private async Task ForwardUnderLeaseAsync(HttpContext context, RequestDelegate next, SessionId id)
+    {
+        CancellationToken aborted = context.RequestAborted;
         SessionLease lease = await registry.BeginLeaseAsync(id, aborted).ConfigureAwait(false);
-        await using (lease.ConfigureAwait(false))
+        try
         {
             if (!lease.IsHeld)
             {
@@ -84,32 +106,45 @@ internal sealed class SessionGate(
                 return;
             }
 
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
+            await next(context).ConfigureAwait(false);
+        }
 #pragma warning disable CA1031 // Rethrown unless the session ended under the request.
-            catch (Exception) when (!aborted.IsCancellationRequested)
+        catch (Exception) when (!aborted.IsCancellationRequested && lease.IsHeld)
 #pragma warning restore CA1031
+        {
+            // The MCP server dropped the session under this request (its owner deleted it, or it was closed) and
+            // failed it (a cancelled wait, a closed channel): answer as any later request would be answered, instead
+            // of letting a 500 out.
+            SessionLookup after = await registry.LookupAsync(id, CancellationToken.None).ConfigureAwait(false);
+            if (after.IsActive)
             {
-                // The MCP server dropped the session under this request (its owner deleted it, or it was closed) and
-                // failed it (a cancelled wait, a closed channel): answer as any later request would be answered,
-                // instead of letting a 500 out.
-                SessionLookup after = await registry.LookupAsync(id, CancellationToken.None).ConfigureAwait(false);
-                if (after.IsActive)
-                {
-                    throw;
-                }
+                throw;
+            }
 
-                if (context.Response.HasStarted)
-                {
-                    // Too late for another status: end the stream cleanly; the client's next request learns why.
-                    return;
-                }
-
+            if (!context.Response.HasStarted)
+            {
                 context.Response.Clear();
                 await WriteEndedAsync(context, after).ConfigureAwait(false);
             }
+
+            // Otherwise it is too late for another status: the stream ends cleanly and the next request learns why.
+        }
+        finally
+        {
+            await ReleaseAsync(lease).ConfigureAwait(false);
+        }
+    }
+
+    // The answer has gone out; a store that fails to record the end of a request must not turn it into an error.
+    private async ValueTask ReleaseAsync(SessionLease lease)
+    {
+        try
+        {
+            await lease.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (SessionStoreUnavailableException ex)
+        {
+            HttpLog.SessionStoreUnavailable(logger, ex);
         }
     }
 
@@ -175,10 +210,10 @@ internal sealed class SessionGate(
         {
             await registry.CreateAsync(id, owner, cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
-        catch (SessionCapacityExceededException)
+        catch (Exception ex) when (ex is SessionCapacityExceededException or SessionStoreUnavailableException)
         {
-            // Lost a race for the last slot after the MCP server already opened its session: refuse it and have
-            // the server drop it once this response is done.
+            // Lost a race for the last slot (or the store failed) after the MCP server already opened its session:
+            // refuse it and have the server drop it once this response is done.
             HttpLog.SessionRefusedAtCapacity(logger);
             response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             response.Headers.Remove(SessionHeaders.SessionId);

@@ -7,7 +7,15 @@ public sealed class SdkSessionLog
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _closed = new(StringComparer.Ordinal);
 
-    public void Closed(string sessionId) => Signal(sessionId).TrySetResult();
+    private int _closedCount;
+
+    public int ClosedCount => Volatile.Read(ref _closedCount);
+
+    public void Closed(string sessionId)
+    {
+        Interlocked.Increment(ref _closedCount);
+        Signal(sessionId).TrySetResult();
+    }
 
     public bool HasClosed(string sessionId) => _closed.TryGetValue(sessionId, out var signal) && signal.Task.IsCompleted;
 
