@@ -31,7 +31,7 @@ internal readonly struct LedgerKey : IEquatable<LedgerKey>
             && Base64Url.DecodeFromChars(value, bytes, out int consumed, out int written) == OperationStatus.Done
             && consumed == CompactLength
             && written == 16
-            && IsCanonical(value, bytes[..16]))
+            && IsCanonical(value))
         {
             return new LedgerKey(
                 BitConverter.ToUInt64(bytes[..8]),
@@ -52,11 +52,16 @@ internal readonly struct LedgerKey : IEquatable<LedgerKey>
         ? HashCode.Combine(_high, _low)
         : _other.GetHashCode(StringComparison.Ordinal);
 
-    // Base64url decoding ignores the low bits of the last character; only the encoding that round-trips is compact,
-    // so two different id strings never share a key.
-    private static bool IsCanonical(string value, ReadOnlySpan<byte> bytes)
+    // 22 base64url characters carry 132 bits for 128: decoding ignores the low 4 bits of the last character. Only the
+    // spelling with those bits clear is kept compact, so two different id strings never share a key.
+    private static bool IsCanonical(string value) => (SixBits(value[CompactLength - 1]) & 0xF) == 0;
+
+    private static int SixBits(char c) => c switch
     {
-        Span<char> encoded = stackalloc char[CompactLength];
-        return Base64Url.EncodeToChars(bytes, encoded) == CompactLength && encoded.SequenceEqual(value);
-    }
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '-' => 62,
+        _ => 63,
+    };
 }

@@ -564,7 +564,12 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 
         SessionInfo info = Snapshot(entry, entry.State);
         _metrics.Started();
-        Log.SessionStarted(_logger, id.Masked, owner is not null);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            // Masking allocates; only pay for it when the line is written.
+            Log.SessionStarted(_logger, id.Masked, owner is not null);
+        }
+
         foreach (ISessionLifecycleObserver observer in _observers)
         {
             try
@@ -631,7 +636,11 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         CompactScheduleIfMostlyEnded(live);
 
         _metrics.Ended(tombstone.Reason);
-        Log.SessionEnded(_logger, entry.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            Log.SessionEnded(_logger, entry.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
+        }
+
         foreach (ISessionLifecycleObserver observer in _observers)
         {
             try
