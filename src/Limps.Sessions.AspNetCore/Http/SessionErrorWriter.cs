@@ -59,22 +59,19 @@ internal sealed class SessionErrorWriter(IOptions<LimpsSessionsHttpOptions> opti
             $"The {SessionHeaders.SessionId} header must be one value of 1 to {SessionId.MaxLength} visible ASCII characters.",
             extra: null);
 
-    public Task WriteCapacityAsync(HttpContext context)
-    {
-        int seconds = (int)Math.Ceiling(_options.RetryAfter.TotalSeconds);
-        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, JsonRpcServerErrorCode,
-            "Session capacity reached", CapacityCode,
-            "The server cannot start another session now. Retry later.", extra: null);
-    }
+    public Task WriteCapacityAsync(HttpContext context) =>
+        WriteUnavailableAsync(context, "Session capacity reached", CapacityCode,
+            "The server cannot start another session now. Retry later.");
 
-    public Task WriteStoreUnavailableAsync(HttpContext context)
+    public Task WriteStoreUnavailableAsync(HttpContext context) =>
+        WriteUnavailableAsync(context, "Session store unavailable", StoreUnavailableCode,
+            "The server cannot check sessions right now. Keep the session ID and retry later.");
+
+    private Task WriteUnavailableAsync(HttpContext context, string error, string code, string message)
     {
         int seconds = (int)Math.Ceiling(_options.RetryAfter.TotalSeconds);
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, JsonRpcServerErrorCode,
-            "Session store unavailable", StoreUnavailableCode,
-            "The server cannot check sessions right now. Keep the session ID and retry later.", extra: null);
+        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, JsonRpcServerErrorCode, error, code, message, extra: null);
     }
 
     private async Task WriteAsync(

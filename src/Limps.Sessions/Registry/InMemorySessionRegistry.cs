@@ -570,20 +570,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             Log.SessionStarted(_logger, id.Masked, owner is not null);
         }
 
-        foreach (ISessionLifecycleObserver observer in _observers)
-        {
-            try
-            {
-                observer.OnSessionStarted(info);
-            }
-#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.ObserverFailed(_logger, id.Masked, ex);
-            }
-        }
-
+        Notify(id, info, static (observer, session) => observer.OnSessionStarted(session));
         return info;
     }
 
@@ -641,17 +628,22 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             Log.SessionEnded(_logger, entry.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
         }
 
+        Notify(entry.Id, tombstone, static (observer, ended) => observer.OnSessionEnded(ended));
+    }
+
+    private void Notify<T>(SessionId id, T subject, Action<ISessionLifecycleObserver, T> call)
+    {
         foreach (ISessionLifecycleObserver observer in _observers)
         {
             try
             {
-                observer.OnSessionEnded(tombstone);
+                call(observer, subject);
             }
 #pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.ObserverFailed(_logger, entry.Id.Masked, ex);
+                Log.ObserverFailed(_logger, id.Masked, ex);
             }
         }
     }
