@@ -41,6 +41,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private readonly long _retentionTicks;
     private readonly long _epochUnixTicks;
     private int _count;
+    private int _endsInFlight;
 
     /// <summary>Creates a registry on the system clock with an in-memory ledger.</summary>
     /// <param name="options">The options; validated here.</param>
@@ -80,7 +81,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         _coarseClock = clock as CoarseClock;
         _ledger = ledger;
         _observers = observers?.ToArray() ?? [];
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = logger is null ? NullLogger.Instance : new NonThrowingLogger(logger);
         _metrics = new SessionMetrics(meterFactory);
         _maxSessions = options.MaxSessions;
         _idleTicks = options.IdleTimeout.Ticks;
@@ -151,7 +152,10 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     {
         if (id.IsEmpty || !_sessions.TryGetValue(id.ToString(), out SessionEntry? entry))
         {
-            ValueTask<SessionLookup> unknown = Find(id, Access.Lookup, cancellationToken);
+            // Not live when looked at: the answer is the ledger's, even if a create of this id lands meanwhile.
+            ValueTask<SessionLookup> unknown = id.IsEmpty
+                ? new ValueTask<SessionLookup>(SessionLookup.NotFound)
+                : FindInLedger(id, cancellationToken);
             return unknown.IsCompletedSuccessfully
                 ? new ValueTask<SessionLease>(SessionLease.NotHeld(unknown.Result))
                 : AwaitNotHeld(unknown);
@@ -191,15 +195,16 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 
             long deadline = DueAt(entry, state, out ExpiryReason dueReason, out long expiredAt);
             bool overdue = now >= deadline;
-            if (Interlocked.CompareExchange(ref entry.State, state | SessionEntry.EndedBit, state) != state)
+            if (!TryClaimEnd(entry, state))
             {
                 continue;
             }
 
-            // A session already past its deadline has expired for that reason; this call did not end it.
+            // A session already past its deadline has expired for that reason; this call did not end it. An end is
+            // never dated before the last activity it records (a request may have landed since the clock was read).
             ValueTask pending = overdue
                 ? CompleteEnd(entry, dueReason, expiredAt, state)
-                : CompleteEnd(entry, reason, now, state);
+                : CompleteEnd(entry, reason, Math.Max(now, LastActiveTicks(state)), state);
             return pending.IsCompletedSuccessfully
                 ? new ValueTask<bool>(!overdue)
                 : AwaitEnd(pending, !overdue);
@@ -363,7 +368,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             long deadline = DueAt(entry, state, out ExpiryReason reason, out long expiredAt);
             if (now >= deadline)
             {
-                if (Interlocked.CompareExchange(ref entry.State, state | SessionEntry.EndedBit, state) == state)
+                if (TryClaimEnd(entry, state))
                 {
                     pending = CompleteEnd(entry, reason, expiredAt, state);
                     return EndedAnswer(entry.Tombstone!, now);
@@ -468,7 +473,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref entry.State, state | SessionEntry.EndedBit, state) == state)
+            if (TryClaimEnd(entry, state))
             {
                 pending = CompleteEnd(entry, reason, expiredAt, state);
                 return true;
@@ -527,10 +532,17 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     {
         // Overdue sessions still count until something ends them; end them before refusing.
         await SweepAsync(cancellationToken).ConfigureAwait(false);
-        if (!TryReserveSlot())
+        SpinWait spinner = default;
+        while (!TryReserveSlot())
         {
-            Log.SessionCapacityReached(_logger, _maxSessions);
-            throw new SessionCapacityExceededException(_maxSessions);
+            // A slot that another thread is freeing right now counts as free: wait the few instructions it takes.
+            if (Volatile.Read(ref _endsInFlight) == 0 || spinner.Count >= 100)
+            {
+                Log.SessionCapacityReached(_logger, _maxSessions);
+                throw new SessionCapacityExceededException(_maxSessions);
+            }
+
+            spinner.SpinOnce();
         }
 
         return Register(id, owner, metadata);
@@ -544,10 +556,26 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             State = ToMicrosRoundedUp(createdTicks),
         };
 
-        if (!_sessions.TryAdd(id.ToString(), entry))
+        string key = id.ToString();
+        while (!_sessions.TryAdd(key, entry))
         {
-            Interlocked.Decrement(ref _count);
-            throw new InvalidOperationException($"A live session with id {id.Masked} already exists.");
+            if (!_sessions.TryGetValue(key, out SessionEntry? existing))
+            {
+                continue;
+            }
+
+            if (!SessionEntry.IsEnded(Volatile.Read(ref existing.State)))
+            {
+                Interlocked.Decrement(ref _count);
+                throw new InvalidOperationException($"A live session with id {id.Masked} already exists.");
+            }
+
+            // The previous session with this id has ended and is on its way out: take its place. Its own removal
+            // only removes it, never a successor.
+            if (_sessions.TryUpdate(key, entry, existing))
+            {
+                break;
+            }
         }
 
         long deadline = DueAt(entry, entry.State, out _, out _);
@@ -572,6 +600,27 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 
         Notify(id, info, static (observer, session) => observer.OnSessionStarted(session));
         return info;
+    }
+
+    // Sets the ended bit if the state is still the one the caller decided on. The live count drops with the swap, and
+    // a marker held across it lets a create refused at capacity tell an end in flight from a full registry.
+    private bool TryClaimEnd(SessionEntry entry, long state)
+    {
+        Interlocked.Increment(ref _endsInFlight);
+        try
+        {
+            if (Interlocked.CompareExchange(ref entry.State, state | SessionEntry.EndedBit, state) != state)
+            {
+                return false;
+            }
+
+            Interlocked.Decrement(ref _count);
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _endsInFlight);
+        }
     }
 
     // Runs once per session, on the thread whose swap set the ended bit.
@@ -619,8 +668,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private void Forget(SessionEntry entry, ExpiredSession tombstone)
     {
         _sessions.TryRemove(new KeyValuePair<string, SessionEntry>(entry.Id.ToString(), entry));
-        int live = Interlocked.Decrement(ref _count);
-        CompactScheduleIfMostlyEnded(live);
+        CompactScheduleIfMostlyEnded(Volatile.Read(ref _count));
 
         _metrics.Ended(tombstone.Reason);
         if (_logger.IsEnabled(LogLevel.Information))
