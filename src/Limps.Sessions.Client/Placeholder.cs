@@ -1,3 +1,0 @@
-namespace Limps.Sessions.Client;
-
-internal static class Placeholder;

@@ -1,0 +1,528 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Limps.Sessions.Client;
+
+/// <summary>
+/// A <see cref="DelegatingHandler"/> that keeps an MCP Streamable HTTP session working across server-side session loss:
+/// when a request that carried an <c>Mcp-Session-Id</c> is answered <c>404</c> (Limps's <c>SESSION_EXPIRED</c> or
+/// <c>SESSION_NOT_FOUND</c>, or a plain 404 from any MCP server), it starts a new session by replaying the
+/// <c>initialize</c> and <c>notifications/initialized</c> the session began with, and retries the request once on the
+/// new session. The caller never sees the 404 and keeps sending the id it knows: the handler rewrites it to the new id
+/// on every later request, and the new id back to the caller's in responses.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Put it under any <see cref="HttpClient"/>, including the one given to the MCP C# SDK's <c>HttpClientTransport</c>:
+/// <c>new HttpClient(new SessionRecoveryHandler())</c>. The SDK stores the id of its <c>initialize</c> answer, sends it
+/// on every request, and ends its client on the first 404; with this handler below it, it keeps working.
+/// </para>
+/// <para>
+/// What it tracks: every <c>POST initialize</c> without a session id that is answered with an <c>Mcp-Session-Id</c>
+/// starts a tracked session (its request is kept for replay), and the first <c>notifications/initialized</c> sent on
+/// it is kept too. Requests with an id the handler did not see start (for example a session resumed with
+/// <c>KnownSessionId</c>) and requests without an id (such as the SDK's <c>server/discover</c> probe) pass through
+/// untouched.
+/// </para>
+/// <para>
+/// Recovery: a <c>404</c> to a <c>POST</c> or <c>GET</c> on a tracked session starts one re-initialize (the replayed
+/// <c>initialize</c> without a session id, then the replayed <c>notifications/initialized</c> with the new id), then
+/// the failed request is sent once more with the new id. A Limps 404 means the request never ran, so the retry is
+/// safe; for a plain 404 see <see cref="SessionRecoveryOptions.RecoverFromPlainNotFound"/> (on by default: the MCP
+/// specification makes a 404 to a request with a session id mean "this session is gone, start a new one"). A failed
+/// <c>GET</c> (the standalone SSE stream) is reopened the same way, on the new session, without a
+/// <c>Last-Event-ID</c>. A <c>DELETE</c> answered 404 is returned as is and the session is forgotten.
+/// </para>
+/// <para>
+/// It never loops: each failed request causes at most one re-initialize and one retry; if the retry is answered 404
+/// too, or the re-initialize fails, the original 404 is returned. Requests that fail together share one re-initialize.
+/// Recoveries in a row with no successful request in between wait an exponential backoff
+/// (<see cref="SessionRecoveryOptions.InitialBackoff"/>, doubling, at most <see cref="SessionRecoveryOptions.MaxBackoff"/>),
+/// and after <see cref="SessionRecoveryOptions.MaxConsecutiveRecoveries"/> the session's 404s are returned as they are.
+/// </para>
+/// <para>
+/// Observability: <see cref="SessionReplaced"/> (with masked ids and the reason) so an app can restore its
+/// subscriptions; source-generated logs with masked ids; counters of the <see cref="MeterName"/> meter.
+/// The synchronous <see cref="HttpMessageHandler"/> send path blocks on the asynchronous one.
+/// </para>
+/// </remarks>
+public sealed class SessionRecoveryHandler : DelegatingHandler
+{
+    /// <summary>The name of the <see cref="Meter"/> whose counters the handler updates.</summary>
+    /// <remarks>
+    /// Counters (tags never carry ids): <c>limps.sessions.client.sessions_lost</c> (tag <c>reason</c>:
+    /// <c>expired</c>, <c>not_found</c>, <c>plain_404</c>), <c>limps.sessions.client.reinitializations</c>
+    /// (tags <c>outcome</c>: <c>succeeded</c>/<c>failed</c>, and <c>reason</c>), <c>limps.sessions.client.retries</c>
+    /// (tag <c>outcome</c>).
+    /// </remarks>
+    public const string MeterName = "Limps.Sessions.Client";
+
+    private static readonly TimeSpan CleanupDeleteTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly SessionRecoveryOptions _options;
+    private readonly ILogger _logger;
+    private readonly ClientMetrics _metrics;
+    private readonly ConcurrentDictionary<string, TrackedSession> _sessions = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly CancellationToken _disposedToken;
+    private long _sequence;
+
+    /// <summary>Creates the handler over a new <see cref="HttpClientHandler"/>, with default options.</summary>
+    public SessionRecoveryHandler()
+        : this(new HttpClientHandler())
+    {
+    }
+
+    /// <summary>
+    /// Creates the handler without an inner handler, for pipelines that set <see cref="DelegatingHandler.InnerHandler"/>
+    /// themselves (such as <c>IHttpClientFactory</c>'s <c>AddHttpMessageHandler</c>).
+    /// </summary>
+    /// <param name="options">The options; <see langword="null"/> for the defaults. They are read once, here.</param>
+    /// <param name="logger">Where to log; <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter; <see langword="null"/> for a meter of the handler's own.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public SessionRecoveryHandler(SessionRecoveryOptions? options, ILogger? logger, IMeterFactory? meterFactory)
+    {
+        _options = Copy(options ?? new SessionRecoveryOptions());
+        _options.Validate();
+        _logger = logger ?? NullLogger.Instance;
+        _metrics = new ClientMetrics(meterFactory);
+        _disposedToken = _disposed.Token;
+    }
+
+    /// <summary>Creates the handler over <paramref name="innerHandler"/>.</summary>
+    /// <param name="innerHandler">The handler that sends the requests (for example a <see cref="SocketsHttpHandler"/>).</param>
+    /// <param name="options">The options; <see langword="null"/> (the default) for the defaults. They are read once, here.</param>
+    /// <param name="logger">Where to log; <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter; <see langword="null"/> for a meter of the handler's own.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="innerHandler"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public SessionRecoveryHandler(
+        HttpMessageHandler innerHandler,
+        SessionRecoveryOptions? options = null,
+        ILogger? logger = null,
+        IMeterFactory? meterFactory = null)
+        : this(options, logger, meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(innerHandler);
+        InnerHandler = innerHandler;
+    }
+
+    /// <summary>
+    /// Raised after a session was replaced, before the failed request is retried: requests sent from a subscriber
+    /// already go to the new session. Use it to restore what lived in the old session (for example resource
+    /// subscriptions). It runs on the request's path: start work, do not block on it. Exceptions are logged and
+    /// ignored.
+    /// </summary>
+    public event EventHandler<SessionReplacedEventArgs>? SessionReplaced;
+
+    /// <inheritdoc />
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        SendAsync(request, cancellationToken).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_disposedToken.IsCancellationRequested, this);
+
+        string? callerId = McpWire.GetSessionId(request.Headers);
+        if (callerId is null)
+        {
+            return request.Headers.Contains(McpWire.SessionIdHeader)
+                ? await base.SendAsync(request, cancellationToken).ConfigureAwait(false) // a repeated header: the server's to judge
+                : await SendWithoutSessionAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        return _sessions.TryGetValue(callerId, out TrackedSession? session)
+            ? await SendOnSessionAsync(request, session, cancellationToken).ConfigureAwait(false)
+            : await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed.IsCancellationRequested)
+        {
+            _disposed.Cancel();
+            _disposed.Dispose();
+            _metrics.Dispose();
+            _sessions.Clear();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private static SessionRecoveryOptions Copy(SessionRecoveryOptions options) => new()
+    {
+        RecoverFromPlainNotFound = options.RecoverFromPlainNotFound,
+        MaxConsecutiveRecoveries = options.MaxConsecutiveRecoveries,
+        InitialBackoff = options.InitialBackoff,
+        MaxBackoff = options.MaxBackoff,
+        ReinitializeTimeout = options.ReinitializeTimeout,
+        MaxTrackedSessions = options.MaxTrackedSessions,
+        TimeProvider = options.TimeProvider,
+    };
+
+    private static async Task<byte[]> BufferAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        return await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A request without a session id: an <c>initialize</c> answered with an id starts a tracked session.</summary>
+    private async Task<HttpResponseMessage> SendWithoutSessionAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Method != HttpMethod.Post || request.Content is null ||
+            !string.Equals(request.Content.Headers.ContentType?.MediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        byte[] body = await BufferAsync(request.Content, cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(McpWire.ReadMethod(body), McpWire.InitializeMethod, StringComparison.Ordinal))
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        CapturedRequest initialize = CapturedRequest.ForReplay(request, body);
+        HttpResponseMessage response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        string? id = McpWire.GetSessionId(response.Headers);
+        if (response.IsSuccessStatusCode && McpWire.IsUsableSessionId(id))
+        {
+            Track(id!, initialize);
+        }
+
+        return response;
+    }
+
+    private void Track(string id, CapturedRequest initialize)
+    {
+        _sessions[id] = new TrackedSession(id, initialize, Interlocked.Increment(ref _sequence));
+        Log.SessionTracked(_logger, id);
+        while (_sessions.Count > _options.MaxTrackedSessions)
+        {
+            TrackedSession? oldest = null;
+            foreach (TrackedSession candidate in _sessions.Values)
+            {
+                if (oldest is null || candidate.Sequence < oldest.Sequence)
+                {
+                    oldest = candidate;
+                }
+            }
+
+            if (oldest is null)
+            {
+                break;
+            }
+
+            Forget(oldest, "more than MaxTrackedSessions sessions");
+        }
+    }
+
+    private void Forget(TrackedSession session, string cause)
+    {
+        if (_sessions.TryRemove(new KeyValuePair<string, TrackedSession>(session.CallerId, session)))
+        {
+            Log.SessionForgotten(_logger, session.CallerId, cause);
+        }
+    }
+
+    /// <summary>A request on a tracked session: send it with the current id; on a 404, recover and retry once.</summary>
+    private async Task<HttpResponseMessage> SendOnSessionAsync(
+        HttpRequestMessage request, TrackedSession session, CancellationToken cancellationToken)
+    {
+        byte[]? body = request.Content is null
+            ? null
+            : await BufferAsync(request.Content, cancellationToken).ConfigureAwait(false);
+        if (session.Initialized is null && request.Method == HttpMethod.Post && body is not null &&
+            string.Equals(McpWire.ReadMethod(body), McpWire.InitializedNotification, StringComparison.Ordinal))
+        {
+            session.CaptureInitialized(CapturedRequest.ForReplay(request, body));
+        }
+
+        string sentId = session.CurrentId;
+        McpWire.SetSessionId(request.Headers, sentId);
+        HttpResponseMessage response;
+        try
+        {
+            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            McpWire.SetSessionId(request.Headers, session.CallerId); // the caller's message keeps the caller's id
+        }
+
+        if (response.StatusCode != HttpStatusCode.NotFound)
+        {
+            return Completed(response, request.Method, session, sentId);
+        }
+
+        if (request.Method == HttpMethod.Delete)
+        {
+            Forget(session, "its DELETE was answered 404");
+            return response;
+        }
+
+        return await RecoverAndRetryAsync(request, body, response, session, sentId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records a success and shows the caller its own id in the response.</summary>
+    private HttpResponseMessage Completed(HttpResponseMessage response, HttpMethod method, TrackedSession session, string sentId)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            session.Succeeded();
+            if (method == HttpMethod.Delete)
+            {
+                Forget(session, "the caller deleted it");
+            }
+        }
+
+        if (!string.Equals(sentId, session.CallerId, StringComparison.Ordinal) &&
+            string.Equals(McpWire.GetSessionId(response.Headers), sentId, StringComparison.Ordinal))
+        {
+            McpWire.SetSessionId(response.Headers, session.CallerId);
+        }
+
+        return response;
+    }
+
+    private async Task<HttpResponseMessage> RecoverAndRetryAsync(
+        HttpRequestMessage request,
+        byte[]? body,
+        HttpResponseMessage notFound,
+        TrackedSession session,
+        string sentId,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            SessionLoss loss = await McpWire.ClassifyNotFoundAsync(notFound, cancellationToken).ConfigureAwait(false);
+            _metrics.Lost(loss);
+            Log.SessionLost(_logger, sentId, request.Method, loss);
+            if (loss.Reason == SessionLossReason.PlainNotFound && !_options.RecoverFromPlainNotFound)
+            {
+                Log.PlainNotFoundReturned(_logger, sentId);
+                return notFound;
+            }
+
+            RecoveryTicket ticket = session.BeginRecovery(sentId, _options.MaxConsecutiveRecoveries);
+            switch (ticket.Role)
+            {
+                case RecoveryRole.GiveUp:
+                    if (_options.MaxConsecutiveRecoveries > 0)
+                    {
+                        Log.RecoveryGivenUp(_logger, sentId, ticket.FailedInARow);
+                    }
+
+                    return notFound;
+                case RecoveryRole.Lead:
+                    _ = LeadRecoveryAsync(session, sentId, loss, request, ticket.FailedInARow);
+                    break;
+            }
+
+            string? newId = await ticket.NewSessionId.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (newId is null)
+            {
+                return notFound;
+            }
+
+            HttpRequestMessage retry = CapturedRequest.ForRetry(request, body).Create(newId);
+            retry.Headers.Remove("Last-Event-ID"); // the new session has no events to resume from
+            HttpResponseMessage retried;
+            try
+            {
+                retried = await base.SendAsync(retry, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                retry.Dispose();
+                throw;
+            }
+
+            if (retried.StatusCode == HttpStatusCode.NotFound)
+            {
+                _metrics.Retried(succeeded: false);
+                Log.RetryFailed(_logger, newId);
+                retried.Dispose();
+                retry.Dispose();
+                return notFound;
+            }
+
+            _metrics.Retried(succeeded: true);
+            notFound.Dispose();
+            retried.RequestMessage = request;
+            return Completed(retried, request.Method, session, newId);
+        }
+        catch
+        {
+            notFound.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the recovery other failed requests of the session join; never throws.</summary>
+    private async Task LeadRecoveryAsync(
+        TrackedSession session, string failedId, SessionLoss loss, HttpRequestMessage failedRequest, int failedInARow)
+    {
+        // Taken now: the failed request may be disposed while the recovery runs.
+        KeyValuePair<string, string[]>[] overrides = CapturedRequest.Overrides(failedRequest);
+        string? expectedVersion = failedRequest.Headers.TryGetValues(McpWire.ProtocolVersionHeader, out IEnumerable<string>? versions)
+            ? versions.FirstOrDefault()
+            : null;
+        string? newId = null;
+        try
+        {
+            TimeSpan delay = _options.BackoffBefore(failedInARow);
+            if (delay > TimeSpan.Zero)
+            {
+                Log.RecoveryBackoff(_logger, failedId, delay, failedInARow);
+                await Task.Delay(delay, _options.TimeProvider, _disposedToken).ConfigureAwait(false);
+            }
+
+            newId = await ReinitializeAsync(session, failedId, overrides, expectedVersion).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever the exchange threw, the requests waiting on it get the original 404.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ReinitializeFailed(_logger, failedId, ex);
+        }
+        finally
+        {
+            (TaskCompletionSource<string?> completion, int replacements) = session.EndRecovery(newId);
+            _metrics.Reinitialized(loss, succeeded: newId is not null);
+            if (newId is not null)
+            {
+                Log.SessionReplaced(_logger, failedId, newId, session.CallerId, loss.Reason);
+                RaiseSessionReplaced(new SessionReplacedEventArgs(
+                    SessionIdMask.Mask(session.CallerId),
+                    SessionIdMask.Mask(failedId),
+                    SessionIdMask.Mask(newId),
+                    loss.Reason,
+                    loss.ExpiryReason,
+                    replacements));
+            }
+
+            completion.SetResult(newId);
+        }
+    }
+
+    /// <summary>
+    /// Replays the session's <c>initialize</c> (no session id) and <c>notifications/initialized</c> (the new id);
+    /// returns the new id, or null when the server did not start a usable session.
+    /// </summary>
+    private async Task<string?> ReinitializeAsync(
+        TrackedSession session, string failedId, KeyValuePair<string, string[]>[] overrides, string? expectedVersion)
+    {
+        using var timeout = new CancellationTokenSource(_options.ReinitializeTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposedToken);
+        CancellationToken cancellationToken = linked.Token;
+
+        string? newId;
+        bool failed = false;
+        using (HttpRequestMessage initialize = session.Initialize.Create(sessionId: null, overrides))
+        using (HttpResponseMessage answer = await base.SendAsync(initialize, cancellationToken).ConfigureAwait(false))
+        {
+            newId = McpWire.GetSessionId(answer.Headers);
+            if (!answer.IsSuccessStatusCode)
+            {
+                Log.ReinitializeRejected(_logger, failedId, McpWire.InitializeMethod, (int)answer.StatusCode);
+                return null;
+            }
+
+            if (!McpWire.IsUsableSessionId(newId))
+            {
+                Log.ReinitializeUnusable(_logger, failedId, "initialize was answered without a usable Mcp-Session-Id");
+                return null;
+            }
+
+            (bool isResult, string? version) = await McpWire.ReadInitializeResultAsync(answer, cancellationToken).ConfigureAwait(false);
+            if (!isResult)
+            {
+                Log.ReinitializeUnusable(_logger, failedId, "initialize was answered with a JSON-RPC error or no result");
+                failed = true;
+            }
+            else if (expectedVersion is not null && version is not null && !string.Equals(version, expectedVersion, StringComparison.Ordinal))
+            {
+                Log.ProtocolVersionChanged(_logger, failedId, version, expectedVersion);
+                failed = true;
+            }
+        }
+
+        if (!failed && session.Initialized is { } initialized)
+        {
+            using HttpRequestMessage notification = initialized.Create(newId, overrides);
+            using HttpResponseMessage answer = await base.SendAsync(notification, cancellationToken).ConfigureAwait(false);
+            if (!answer.IsSuccessStatusCode)
+            {
+                Log.ReinitializeRejected(_logger, failedId, McpWire.InitializedNotification, (int)answer.StatusCode);
+                failed = true;
+            }
+        }
+
+        if (!failed)
+        {
+            return newId;
+        }
+
+        await TryDeleteAsync(session, newId!, overrides, expectedVersion).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Ends, best effort, a session the handler started but will not use.</summary>
+    private async Task TryDeleteAsync(
+        TrackedSession session, string sessionId, KeyValuePair<string, string[]>[] overrides, string? protocolVersion)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(CleanupDeleteTimeout, _options.TimeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposedToken);
+            using var delete = new HttpRequestMessage(HttpMethod.Delete, session.Initialize.RequestUri);
+            foreach (KeyValuePair<string, string[]> header in overrides)
+            {
+                delete.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+
+            McpWire.SetSessionId(delete.Headers, sessionId);
+            if (protocolVersion is not null)
+            {
+                delete.Headers.TryAddWithoutValidation(McpWire.ProtocolVersionHeader, protocolVersion);
+            }
+
+            using HttpResponseMessage answer = await base.SendAsync(delete, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or ObjectDisposedException
+                                       or InvalidOperationException)
+        {
+            // Best effort: the server forgets an unused session on its own.
+        }
+    }
+
+    private void RaiseSessionReplaced(SessionReplacedEventArgs args)
+    {
+        EventHandler<SessionReplacedEventArgs>? handlers = SessionReplaced;
+        if (handlers is null)
+        {
+            return;
+        }
+
+        foreach (EventHandler<SessionReplacedEventArgs> handler in handlers.GetInvocationList().Cast<EventHandler<SessionReplacedEventArgs>>())
+        {
+            try
+            {
+                handler(this, args);
+            }
+#pragma warning disable CA1031 // A subscriber's failure must not break the recovery of every waiting request.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.SessionReplacedHandlerFailed(_logger, args.CallerSessionId, ex);
+            }
+        }
+    }
+}
