@@ -11,7 +11,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2, EventName = "SessionEnded", Level = LogLevel.Information,
         Message = "Session {SessionId} ended: {Reason} at {ExpiredAt}.")]
-    public static partial void SessionEnded(ILogger logger, string sessionId, string reason, NodaTime.Instant expiredAt);
+    public static partial void SessionEnded(ILogger logger, string sessionId, string reason, string expiredAt);
 
     [LoggerMessage(EventId = 3, EventName = "SessionCapacityReached", Level = LogLevel.Warning,
         Message = "Session capacity of {MaxSessions} live sessions reached; a new session was refused.")]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -673,7 +674,13 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         _metrics.Ended(tombstone.Reason);
         if (_logger.IsEnabled(LogLevel.Information))
         {
-            Log.SessionEnded(_logger, entry.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
+#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
+            Log.SessionEnded(
+                _logger,
+                entry.Id.Masked,
+                tombstone.Reason.Code,
+                tombstone.ExpiredAt.ToString("uuuu-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+#pragma warning restore CA1873
         }
 
         Notify(entry.Id, tombstone, static (observer, ended) => observer.OnSessionEnded(ended));
