@@ -10,6 +10,10 @@ if [[ "${1:-}" == "--coverage" ]]; then
   coverage=(--collect "XPlat Code Coverage")
 fi
 
+# The Redis tests start their own redis-server on loopback; install it when it is missing (they fail, clearly, without it).
+command -v redis-server >/dev/null 2>&1 || { apt-get update && apt-get install -y redis-server; } \
+  || echo "warning: could not install redis-server; the Redis tests will fail" >&2
+
 results="artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"

@@ -85,6 +85,18 @@ public sealed class HostingTests
     }
 
     [Test]
+    public async Task With_CloseSessionsOnShutdown_off_a_graceful_stop_leaves_sessions_live()
+    {
+        TestHost host = await TestHost.StartAsync(o => o.CloseSessionsOnShutdown = false);
+        string id = await host.InitializeAsync();
+        ISessionRegistry registry = host.Registry;
+
+        await host.DisposeAsync();
+
+        (await registry.LookupAsync(SessionId.Parse(id))).IsActive.Should().BeTrue("a store shared with other replicas keeps them");
+    }
+
+    [Test]
     public async Task A_custom_reason_shows_its_own_code_and_description()
     {
         await using TestHost host = await TestHost.StartAsync(configure: b =>

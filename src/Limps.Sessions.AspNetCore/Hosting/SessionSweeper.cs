@@ -7,7 +7,7 @@ namespace Limps.Sessions.AspNetCore;
 /// <summary>
 /// Sweeps the registry every <see cref="LimpsSessionsOptions.EffectiveSweepInterval"/> (timer cadence from the
 /// injected <see cref="TimeProvider"/>) and, on graceful shutdown, ends the live sessions with reason
-/// <c>closed</c>. A failing sweep is logged and the next one runs on schedule.
+/// <c>closed</c> (unless <see cref="LimpsSessionsOptions.CloseSessionsOnShutdown"/> is off). A failing sweep is logged and the next one runs on schedule.
 /// </summary>
 internal sealed class SessionSweeper(
     ISessionRegistry registry,
@@ -27,8 +27,11 @@ internal sealed class SessionSweeper(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        int closed = await registry.EndAllAsync(ExpiryReason.Closed, cancellationToken).ConfigureAwait(false);
-        HttpLog.SessionsClosedOnShutdown(logger, closed);
+        if (options.Value.CloseSessionsOnShutdown)
+        {
+            int closed = await registry.EndAllAsync(ExpiryReason.Closed, cancellationToken).ConfigureAwait(false);
+            HttpLog.SessionsClosedOnShutdown(logger, closed);
+        }
     }
 
     public override void Dispose()

@@ -65,6 +65,13 @@ public sealed class LimpsSessionsOptions
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.Zero;
 
     /// <summary>
+    /// Gets or sets whether a graceful shutdown of the host ends the live sessions with reason <c>closed</c>.
+    /// Default: <see langword="true"/>. A store shared by several replicas (Redis) turns it off, so that a rolling
+    /// restart of one replica does not close the sessions every replica serves.
+    /// </summary>
+    public bool CloseSessionsOnShutdown { get; set; } = true;
+
+    /// <summary>
     /// Gets the interval the sweeper really uses: <see cref="SweepInterval"/>, shortened to
     /// <see cref="IdleTimeout"/> when that is shorter and enabled.
     /// </summary>

@@ -1,3 +1,0 @@
-namespace Limps.Sessions.Redis;
-
-internal static class Placeholder;

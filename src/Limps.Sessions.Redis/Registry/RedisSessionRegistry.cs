@@ -1,0 +1,513 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NodaTime;
+using StackExchange.Redis;
+
+namespace Limps.Sessions.Redis;
+
+/// <summary>
+/// An <see cref="ISessionRegistry"/> in Redis: one session space shared by every replica that uses the same Redis
+/// and key prefix. A session created on one replica is live on all; a timeout, DELETE or any other end noticed by
+/// one is reported identically by all, and each session ends exactly once, with the first reason, across replicas.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every operation is one round trip: a Lua script that reads the session, ends it first when it is overdue (writing
+/// its tombstone), and records activity, all atomically. A touch writes only when it moves the last activity by
+/// <see cref="RedisSessionStoreOptions.TouchWriteTolerance"/> or more. Instants are kept to the microsecond; the
+/// last activity is rounded up and compared with the caller's time rounded down, so a session never idles out early
+/// because of rounding.
+/// </para>
+/// <para>
+/// Clocks: each replica's injected <see cref="IClock"/> decides. The stored last activity only moves forward
+/// (<c>max(stored, now)</c>), and a session ends for timeout only when the deciding replica's now is at or past the
+/// stored last activity plus the idle timeout. A replica whose clock is behind therefore ends sessions late, never
+/// early; one whose clock is ahead can end them early by its lead, unless
+/// <see cref="RedisSessionStoreOptions.MaxClockSkew"/> caps its time by Redis's own clock.
+/// </para>
+/// <para>
+/// Tombstones go to the Redis ledger (<see cref="RedisExpiryLedger"/>) inside the same script that ends the session.
+/// Observers are called on the replica that made the change; with
+/// <see cref="RedisSessionStoreOptions.AnnounceEnds"/>, the others hear of ends through a Redis channel.
+/// </para>
+/// </remarks>
+public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
+{
+    private readonly RedisSessionStore _store;
+    private readonly ISessionLifecycleObserver[] _observers;
+    private readonly ILogger _logger;
+    private readonly RedisSessionMetrics _metrics;
+    private readonly ConcurrentQueue<(SessionId Id, string Incarnation)> _pendingReleases = new();
+    private readonly Lock _timerLock = new();
+    private readonly RedisValue _heartbeatMillis;
+    private ITimer? _heartbeat;
+    private int _localLeases;
+    private int _beating;
+    private bool _disposed;
+
+    /// <summary>Creates a registry.</summary>
+    /// <param name="connection">The Redis connection; not disposed by the registry.</param>
+    /// <param name="options">The lifecycle options; every replica must use the same ones. Validated here.</param>
+    /// <param name="redisOptions">The Redis store options. Validated here.</param>
+    /// <param name="clock">The clock every expiry decision of this replica reads.</param>
+    /// <param name="observers">Notified when sessions start and end.</param>
+    /// <param name="logger">The logger; ids are always masked.</param>
+    /// <param name="meterFactory">Creates the <c>Limps.Sessions</c> meter; <see langword="null"/> creates a standalone one.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are not valid.</exception>
+    public RedisSessionRegistry(
+        IConnectionMultiplexer connection,
+        LimpsSessionsOptions options,
+        RedisSessionStoreOptions redisOptions,
+        IClock clock,
+        IEnumerable<ISessionLifecycleObserver>? observers = null,
+        ILogger<RedisSessionRegistry>? logger = null,
+        IMeterFactory? meterFactory = null)
+    {
+        _store = new RedisSessionStore(connection, options, redisOptions, clock);
+        _observers = observers?.ToArray() ?? [];
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _metrics = new RedisSessionMetrics(meterFactory);
+        _heartbeatMillis = _store.HeartbeatMillis;
+    }
+
+    private enum Access
+    {
+        Lookup,
+        Touch,
+        Lease,
+    }
+
+    /// <summary>Gets the id this registry instance carries among the replicas (its leases and announcements).</summary>
+    internal string ReplicaId => _store.ReplicaId;
+
+    internal RedisKeys Keys => _store.Keys;
+
+    internal RedisSessionStore Store => _store;
+
+    /// <summary>Gets how many leases this replica holds open.</summary>
+    internal int LocalLeases => Volatile.Read(ref _localLeases);
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<SessionInfo> CreateAsync(
+        SessionId? id = null,
+        string? owner = null,
+        IReadOnlyDictionary<string, string>? metadata = null,
+        CancellationToken cancellationToken = default)
+    {
+        SessionId sessionId = id ?? SessionId.New();
+        if (sessionId.IsEmpty)
+        {
+            throw new ArgumentException("The session id must not be empty.", nameof(id));
+        }
+
+        string metadataJson = metadata is null || metadata.Count == 0
+            ? string.Empty
+            : JsonSerializer.Serialize(new Dictionary<string, string>(metadata, StringComparer.Ordinal), RedisJsonContext.Default.DictionaryStringString);
+        for (int attempt = 0; ; attempt++)
+        {
+            RedisValue[] args = _store.Arguments(6);
+            args[RedisSessionStore.Own(0)] = sessionId.ToString();
+            args[RedisSessionStore.Own(1)] = owner ?? string.Empty;
+            args[RedisSessionStore.Own(2)] = owner is null ? 0 : 1;
+            args[RedisSessionStore.Own(3)] = metadataJson;
+            args[RedisSessionStore.Own(4)] = RedisSessionStore.NewToken();
+            args[RedisSessionStore.Own(5)] = _store.MaxSessions;
+            var reply = (RedisResult[])(await _store.EvaluateAsync(
+                RedisScripts.Create, _store.Keys.Session(sessionId), args, cancellationToken).ConfigureAwait(false))!;
+
+            long status = (long)reply[0];
+            if ((long)reply[2] == 1)
+            {
+                // An overdue session of the same id: this call ended it before reusing the id.
+                Ended(Tombstone(sessionId, reply, 3));
+            }
+
+            if (status == 1)
+            {
+                Instant created = RedisSessionStore.FromMicros((long)reply[1]);
+                var info = new SessionInfo(sessionId, created, created, owner, metadata);
+                Started(info);
+                return info;
+            }
+
+            if (status == 0)
+            {
+                throw new InvalidOperationException($"A live session with id {sessionId.Masked} already exists.");
+            }
+
+            if (attempt > 0)
+            {
+                RedisLog.SessionCapacityReached(_logger, _store.MaxSessions);
+                throw new SessionCapacityExceededException(_store.MaxSessions);
+            }
+
+            // Overdue sessions still count until something ends them; end them before refusing.
+            await SweepAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<SessionLookup> LookupAsync(SessionId id, CancellationToken cancellationToken = default) =>
+        (await VisitAsync(id, Access.Lookup, cancellationToken).ConfigureAwait(false)).Lookup;
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
+        (await VisitAsync(id, Access.Touch, cancellationToken).ConfigureAwait(false)).Lookup;
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<SessionLease> BeginLeaseAsync(SessionId id, CancellationToken cancellationToken = default)
+    {
+        (SessionLookup lookup, string? incarnation) = await VisitAsync(id, Access.Lease, cancellationToken).ConfigureAwait(false);
+        if (!lookup.IsActive)
+        {
+            return SessionLease.NotHeld(lookup);
+        }
+
+        Interlocked.Increment(ref _localLeases);
+        EnsureHeartbeat();
+        return new RedisSessionLease(this, id, incarnation!, lookup);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<bool> EndAsync(SessionId id, ExpiryReason reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (id.IsEmpty)
+        {
+            return false;
+        }
+
+        RedisValue[] args = _store.Arguments(3);
+        args[RedisSessionStore.Own(0)] = id.ToString();
+        args[RedisSessionStore.Own(1)] = reason.Code;
+        args[RedisSessionStore.Own(2)] = RedisSessionStore.DescriptionToStore(reason);
+        var reply = (RedisResult[])(await _store.EvaluateAsync(
+            RedisScripts.End, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+        long kind = (long)reply[0];
+        if (kind == 0)
+        {
+            return false;
+        }
+
+        // Kind 3: the session was already past its deadline, so it ended for that reason, not this one.
+        Ended(Tombstone(id, reply, 1));
+        return kind == 1;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        int ended = 0;
+        int batches = 0;
+        int batchSize = _store.RedisOptions.SweepBatchSize;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            RedisValue[] args = _store.Arguments(1);
+            args[RedisSessionStore.Own(0)] = batchSize;
+            var reply = (RedisResult[])(await _store.EvaluateAsync(
+                RedisScripts.Sweep, _store.Keys.Deadlines, args, cancellationToken).ConfigureAwait(false))!;
+            batches++;
+            for (int i = 1; i + 4 < reply.Length; i += 5)
+            {
+                if (!SessionId.TryParse((string?)reply[i], out SessionId id))
+                {
+                    continue;
+                }
+
+                ended++;
+                Ended(new ExpiredSession(
+                    id,
+                    _store.Reason((string)reply[i + 1]!, null),
+                    RedisSessionStore.FromMicros((long)reply[i + 2]),
+                    RedisSessionStore.FromMicros((long)reply[i + 3])));
+            }
+
+            if ((long)reply[0] < batchSize)
+            {
+                break;
+            }
+        }
+
+        RedisValue[] pruneArgs = _store.Arguments(0);
+        int pruned = (int)(long)(await _store.EvaluateAsync(
+            RedisScripts.Prune, _store.Keys.Ledger, pruneArgs, cancellationToken).ConfigureAwait(false));
+        RedisLog.SweepCompleted(_logger, ended, batches, pruned);
+        return ended;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The session space is shared: this ends the live sessions of every replica.</remarks>
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<int> EndAllAsync(ExpiryReason reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        var ids = new List<SessionId>();
+        try
+        {
+            await foreach (SortedSetEntry entry in _store.Database.SortedSetScanAsync(_store.Keys.Deadlines, pageSize: 512)
+                               .WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                if (SessionId.TryParse((string?)entry.Element, out SessionId id))
+                {
+                    ids.Add(id);
+                }
+            }
+        }
+        catch (Exception ex) when (RedisSessionStore.IsUnavailable(ex))
+        {
+            throw RedisSessionStore.Unavailable(ex);
+        }
+
+        int ended = 0;
+        foreach (SessionId[] chunk in ids.Chunk(64))
+        {
+            bool[] results = await Task.WhenAll(chunk.Select(id => EndAsync(id, reason, cancellationToken).AsTask())).ConfigureAwait(false);
+            ended += results.Count(r => r);
+        }
+
+        return ended;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<int> CountAsync(CancellationToken cancellationToken = default) =>
+        (int)await _store.RunAsync(db => db.SortedSetLengthAsync(_store.Keys.Deadlines), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Stops the lease heartbeat and disposes the standalone meter, if the registry created one.</summary>
+    public void Dispose()
+    {
+        lock (_timerLock)
+        {
+            _disposed = true;
+            _heartbeat?.Dispose();
+            _heartbeat = null;
+        }
+
+        _metrics.Dispose();
+    }
+
+    /// <summary>Releases one lease; a release Redis did not take is retried with the next heartbeat.</summary>
+    internal async ValueTask ReleaseLeaseAsync(SessionId id, string incarnation)
+    {
+        try
+        {
+            await ReleaseInStoreAsync(id, incarnation).ConfigureAwait(false);
+        }
+        catch (SessionStoreUnavailableException ex)
+        {
+            RedisLog.LeaseReleaseDeferred(_logger, id.Masked, ex);
+            _pendingReleases.Enqueue((id, incarnation));
+            EnsureHeartbeat();
+            throw;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _localLeases);
+        }
+    }
+
+    /// <summary>Notifies this replica's observers of an end another replica announced.</summary>
+    internal void OnAnnouncement(string message)
+    {
+        string[] parts = message.Split('\n', 6);
+        if (parts.Length != 6 || !SessionId.TryParse(parts[1], out SessionId id)
+            || !long.TryParse(parts[3], System.Globalization.CultureInfo.InvariantCulture, out long expiredAt)
+            || !long.TryParse(parts[4], System.Globalization.CultureInfo.InvariantCulture, out long lastActive))
+        {
+            RedisLog.AnnouncementIgnored(_logger);
+            return;
+        }
+
+        if (string.Equals(parts[0], _store.ReplicaId, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Notify(new ExpiredSession(
+            id,
+            _store.Reason(parts[2], parts[5]),
+            RedisSessionStore.FromMicros(expiredAt),
+            RedisSessionStore.FromMicros(lastActive)));
+    }
+
+    /// <summary>Renews this replica's heartbeat and retries failed releases (also called by the timer).</summary>
+    internal async Task BeatAsync()
+    {
+        if (Interlocked.Exchange(ref _beating, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref _localLeases) > 0 || !_pendingReleases.IsEmpty)
+            {
+                await _store.RunAsync(
+                    db => db.StringSetAsync(_store.Keys.Replica(_store.ReplicaId), 1, TimeSpan.FromMilliseconds((long)_heartbeatMillis)),
+                    CancellationToken.None).ConfigureAwait(false);
+            }
+
+            int pending = _pendingReleases.Count;
+            for (int i = 0; i < pending && _pendingReleases.TryDequeue(out (SessionId Id, string Incarnation) release); i++)
+            {
+                try
+                {
+                    await ReleaseInStoreAsync(release.Id, release.Incarnation).ConfigureAwait(false);
+                }
+                catch (SessionStoreUnavailableException)
+                {
+                    _pendingReleases.Enqueue(release);
+                    throw;
+                }
+            }
+        }
+        catch (SessionStoreUnavailableException ex)
+        {
+            RedisLog.HeartbeatFailed(_logger, ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _beating, 0);
+        }
+    }
+
+    private static Dictionary<string, string>? ParseMetadata(string? json) =>
+        string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize(json, RedisJsonContext.Default.DictionaryStringString);
+
+    private async Task ReleaseInStoreAsync(SessionId id, string incarnation)
+    {
+        RedisValue[] args = _store.Arguments(2);
+        args[RedisSessionStore.Own(0)] = id.ToString();
+        args[RedisSessionStore.Own(1)] = incarnation;
+        await _store.EvaluateAsync(RedisScripts.Release, _store.Keys.Session(id), args, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async ValueTask<(SessionLookup Lookup, string? Incarnation)> VisitAsync(
+        SessionId id, Access access, CancellationToken cancellationToken)
+    {
+        if (id.IsEmpty)
+        {
+            return (SessionLookup.NotFound, null);
+        }
+
+        RedisValue[] args = _store.Arguments(4);
+        args[RedisSessionStore.Own(0)] = id.ToString();
+        args[RedisSessionStore.Own(1)] = access switch
+        {
+            Access.Touch => "t",
+            Access.Lease => "b",
+            _ => "l",
+        };
+        args[RedisSessionStore.Own(2)] = _store.TouchToleranceMicros;
+        args[RedisSessionStore.Own(3)] = _heartbeatMillis;
+        var reply = (RedisResult[])(await _store.EvaluateAsync(
+            RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+        switch ((long)reply[0])
+        {
+            case 1:
+                var info = new SessionInfo(
+                    id,
+                    RedisSessionStore.FromMicros((long)reply[1]),
+                    RedisSessionStore.FromMicros((long)reply[2]),
+                    (long)reply[4] == 1 ? (string?)reply[3] : null,
+                    ParseMetadata((string?)reply[5]));
+                return (SessionLookup.Active(info), (string?)reply[6]);
+            case 2:
+                ExpiredSession tombstone = Tombstone(id, reply, 1);
+                if ((long)reply[6] == 1)
+                {
+                    Ended(tombstone);
+                }
+
+                if ((long)reply[5] != 1)
+                {
+                    // Ended longer ago than the retention (or retention is zero): no tombstone is kept.
+                    return (SessionLookup.NotFound, null);
+                }
+
+                _metrics.ExpiredLookup(tombstone.Reason);
+                return (SessionLookup.Expired(tombstone), null);
+            default:
+                return (SessionLookup.NotFound, null);
+        }
+    }
+
+    // reason, description, expired at, last active, starting at reply[from].
+    private ExpiredSession Tombstone(SessionId id, RedisResult[] reply, int from) => new(
+        id,
+        _store.Reason((string)reply[from]!, (string?)reply[from + 1]),
+        RedisSessionStore.FromMicros((long)reply[from + 2]),
+        RedisSessionStore.FromMicros((long)reply[from + 3]));
+
+    private void Started(SessionInfo info)
+    {
+        _metrics.Started();
+        RedisLog.SessionStarted(_logger, info.Id.Masked, info.Owner is not null);
+        foreach (ISessionLifecycleObserver observer in _observers)
+        {
+            try
+            {
+                observer.OnSessionStarted(info);
+            }
+#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                RedisLog.ObserverFailed(_logger, info.Id.Masked, ex);
+            }
+        }
+    }
+
+    private void Ended(ExpiredSession tombstone)
+    {
+        _metrics.Ended(tombstone.Reason);
+        RedisLog.SessionEnded(_logger, tombstone.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
+        Notify(tombstone);
+    }
+
+    private void Notify(ExpiredSession tombstone)
+    {
+        foreach (ISessionLifecycleObserver observer in _observers)
+        {
+            try
+            {
+                observer.OnSessionEnded(tombstone);
+            }
+#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                RedisLog.ObserverFailed(_logger, tombstone.Id.Masked, ex);
+            }
+        }
+    }
+
+    private void EnsureHeartbeat()
+    {
+        if (Volatile.Read(ref _heartbeat) is not null)
+        {
+            return;
+        }
+
+        lock (_timerLock)
+        {
+            if (_heartbeat is null && !_disposed)
+            {
+                // Real time on purpose: the heartbeat key expires in Redis's real time.
+                TimeSpan period = TimeSpan.FromMilliseconds(Math.Max(1, (long)_heartbeatMillis / 3));
+                _heartbeat = TimeProvider.System.CreateTimer(
+                    static state => _ = ((RedisSessionRegistry)state!).BeatAsync(), this, period, period);
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Limps.Sessions.Redis;
+
+/// <summary>
+/// The connection the store uses: the one given to <c>UseRedis</c>, else an <see cref="IConnectionMultiplexer"/>
+/// registered in the container, else one opened from <see cref="RedisSessionStoreOptions.Configuration"/> (owned and
+/// disposed here). An opened connection does not fail start-up when Redis is down and reconnects by itself, and fails
+/// commands at once while disconnected (so callers answer 503 instead of queueing).
+/// </summary>
+internal sealed class RedisConnectionProvider : IDisposable
+{
+    private readonly bool _owned;
+
+    public RedisConnectionProvider(IServiceProvider services, IOptions<RedisSessionStoreOptions> options, IConnectionMultiplexer? given)
+    {
+        if (given is not null)
+        {
+            Connection = given;
+            return;
+        }
+
+        if (services.GetService<IConnectionMultiplexer>() is { } registered)
+        {
+            Connection = registered;
+            return;
+        }
+
+        string configuration = options.Value.Configuration
+            ?? throw new InvalidOperationException(
+                $"Limps.Sessions.Redis needs a connection: pass one to UseRedis, register an IConnectionMultiplexer, or set "
+                + $"{RedisSessionStoreOptions.SectionName}:{nameof(RedisSessionStoreOptions.Configuration)}.");
+        ConfigurationOptions config = ConfigurationOptions.Parse(configuration);
+        config.AbortOnConnectFail = false;
+        config.BacklogPolicy = BacklogPolicy.FailFast;
+        Connection = ConnectionMultiplexer.Connect(config);
+        _owned = true;
+    }
+
+    public IConnectionMultiplexer Connection { get; }
+
+    public void Dispose()
+    {
+        if (_owned)
+        {
+            Connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using NodaTime;
+using StackExchange.Redis;
+
+namespace Limps.Sessions.Redis;
+
+/// <summary>
+/// What the Redis registry and ledger share: the connection, the key names, the settings turned into script
+/// arguments, the clock, and the one place where Redis errors become <see cref="SessionStoreUnavailableException"/>.
+/// </summary>
+internal sealed class RedisSessionStore
+{
+    private const long TicksPerMicrosecond = 10;
+    private const int CommonArgumentCount = 12;
+    private const int MaxInternedReasons = 1_000;
+
+    private static readonly string[] TransientServerErrors =
+        ["LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"];
+
+    private readonly IConnectionMultiplexer _connection;
+    private readonly IClock _clock;
+    private readonly TimeSpan _timeout;
+    private readonly RedisValue _prefix;
+    private readonly RedisValue _idleMicros;
+    private readonly RedisValue _lifetimeMicros;
+    private readonly RedisValue _retentionMicros;
+    private readonly RedisValue _ledgerCapacity;
+    private readonly RedisValue _graceMillis;
+    private readonly RedisValue _replicaId;
+    private readonly RedisValue _skewMicros;
+    private readonly RedisValue _announce;
+    private readonly RedisValue _recheckMicros;
+    private readonly ConcurrentDictionary<string, ExpiryReason> _reasons = new(StringComparer.Ordinal);
+
+    public RedisSessionStore(
+        IConnectionMultiplexer connection,
+        LimpsSessionsOptions options,
+        RedisSessionStoreOptions redisOptions,
+        IClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        LimpsSessionsOptionsValidator.ThrowIfInvalid(options);
+        RedisSessionStoreOptionsValidator.ThrowIfInvalid(redisOptions);
+        ArgumentNullException.ThrowIfNull(clock);
+        if (connection.GetServers().Any(server => server.ServerType == ServerType.Cluster))
+        {
+            throw new NotSupportedException(
+                "Limps.Sessions.Redis does not support Redis Cluster: its scripts touch a session's keys and the shared "
+                + "schedule and ledger index in one atomic call, which a cluster only allows within one hash slot. Use a "
+                + "standalone primary (optionally with replicas and Sentinel).");
+        }
+
+        _connection = connection;
+        _clock = clock;
+        _timeout = redisOptions.OperationTimeout;
+        Database = connection.GetDatabase(redisOptions.Database);
+        Keys = new RedisKeys(redisOptions.KeyPrefix);
+        Options = options;
+        RedisOptions = redisOptions;
+        ReplicaId = NewToken();
+        MaxSessions = options.MaxSessions;
+        TouchToleranceMicros = MicrosUp(redisOptions.TouchWriteTolerance.Ticks);
+        HeartbeatMillis = (long)redisOptions.LeaseHolderTimeout.TotalMilliseconds;
+
+        _prefix = redisOptions.KeyPrefix;
+        _idleMicros = MicrosUp(options.IdleTimeout.Ticks);
+        _lifetimeMicros = MicrosUp(options.MaxLifetime.Ticks);
+        _retentionMicros = MicrosUp(options.LedgerRetention.Ticks);
+        _ledgerCapacity = options.MaxLedgerEntries;
+        _graceMillis = (long)Math.Ceiling(redisOptions.Grace.TotalMilliseconds);
+        _replicaId = ReplicaId;
+        _skewMicros = MicrosUp(redisOptions.MaxClockSkew.Ticks);
+        _announce = redisOptions.AnnounceEnds ? 1 : 0;
+        TimeSpan recheck = options.IdleTimeout > TimeSpan.Zero ? options.IdleTimeout : options.EffectiveSweepInterval;
+        _recheckMicros = Math.Max(1, MicrosUp(recheck.Ticks));
+    }
+
+    public IDatabase Database { get; }
+
+    public RedisKeys Keys { get; }
+
+    public LimpsSessionsOptions Options { get; }
+
+    public RedisSessionStoreOptions RedisOptions { get; }
+
+    /// <summary>Gets the id of this registry instance among the replicas (its leases and announcements carry it).</summary>
+    public string ReplicaId { get; }
+
+    public int MaxSessions { get; }
+
+    public long TouchToleranceMicros { get; }
+
+    public long HeartbeatMillis { get; }
+
+    public IConnectionMultiplexer Connection => _connection;
+
+    public Instant Now() => _clock.GetCurrentInstant();
+
+    public static Instant FromMicros(long micros) => Instant.FromUnixTimeTicks(micros * TicksPerMicrosecond);
+
+    public static long MicrosUp(long ticks) => ticks <= 0 ? 0 : (ticks + TicksPerMicrosecond - 1) / TicksPerMicrosecond;
+
+    public static long ToMicrosUp(Instant instant)
+    {
+        long ticks = instant.ToUnixTimeTicks();
+        long micros = Math.DivRem(ticks, TicksPerMicrosecond, out long rest);
+        return rest > 0 ? micros + 1 : micros;
+    }
+
+    public static long ToMicrosDown(Instant instant)
+    {
+        long ticks = instant.ToUnixTimeTicks();
+        long micros = Math.DivRem(ticks, TicksPerMicrosecond, out long rest);
+        return rest < 0 ? micros - 1 : micros;
+    }
+
+    /// <summary>A fresh random token (replica ids, session incarnations).</summary>
+    public static string NewToken()
+    {
+        Span<byte> bytes = stackalloc byte[9];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>Builds the arguments of a script: the common ones (with the clock read now), then its own.</summary>
+    public RedisValue[] Arguments(int extra)
+    {
+        long ticks = _clock.GetCurrentInstant().ToUnixTimeTicks();
+        long down = Math.DivRem(ticks, TicksPerMicrosecond, out long rest);
+        if (rest < 0)
+        {
+            // Floor, also before 1970.
+            down--;
+            rest += TicksPerMicrosecond;
+        }
+
+        long up = rest == 0 ? down : down + 1;
+        var args = new RedisValue[CommonArgumentCount + extra];
+        args[0] = _prefix;
+        args[1] = down;
+        args[2] = up;
+        args[3] = _idleMicros;
+        args[4] = _lifetimeMicros;
+        args[5] = _retentionMicros;
+        args[6] = _ledgerCapacity;
+        args[7] = _graceMillis;
+        args[8] = _replicaId;
+        args[9] = _skewMicros;
+        args[10] = _announce;
+        args[11] = _recheckMicros;
+        return args;
+    }
+
+    /// <summary>Index of a script's first own argument in the array <see cref="Arguments"/> returns.</summary>
+    public static int Own(int index) => CommonArgumentCount + index;
+
+    /// <summary>Runs a script by its digest, sending its text once when Redis does not have it (after a restart).</summary>
+    public async Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
+    {
+        RedisKey[] keys = [key];
+        try
+        {
+            try
+            {
+                return await Bound(Database.ScriptEvaluateAsync(script.Hash, keys, args), cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            {
+                return await Bound(Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <summary>Runs a plain command under the operation timeout, mapping store failures.</summary>
+    public async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Bound(command(Database), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    public static bool IsUnavailable(Exception ex) => ex switch
+    {
+        RedisConnectionException or RedisTimeoutException or TimeoutException => true,
+        RedisServerException server => TransientServerErrors.Any(
+            prefix => server.Message.StartsWith(prefix, StringComparison.Ordinal)),
+        ObjectDisposedException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsUnavailable),
+        _ => false,
+    };
+
+    public static SessionStoreUnavailableException Unavailable(Exception inner) =>
+        new("The Redis session store is unavailable: " + inner.Message, inner);
+
+    /// <summary>Turns a stored reason code (and the description kept for a custom one) back into a reason.</summary>
+    public ExpiryReason Reason(string code, string? description)
+    {
+        if (!ExpiryReason.IsValidCode(code))
+        {
+            // Not written by this library; never throw on what a store returns.
+            code = "unknown";
+        }
+
+        string key = string.IsNullOrEmpty(description) ? code : code + "\n" + description;
+        if (_reasons.TryGetValue(key, out ExpiryReason? known))
+        {
+            return known;
+        }
+
+        ExpiryReason reason = ExpiryReason.FromCode(code, description);
+
+        // One shared instance per reason; the bound only matters if something else writes odd reasons to the store.
+        return _reasons.Count < MaxInternedReasons ? _reasons.GetOrAdd(key, reason) : reason;
+    }
+
+    /// <summary>The description stored with a reason: only custom reasons need one (built-in codes map back by code).</summary>
+    public static string DescriptionToStore(ExpiryReason reason)
+    {
+        ExpiryReason builtIn = ExpiryReason.FromCode(reason.Code);
+        return ReferenceEquals(builtIn, ExpiryReason.Timeout) || ReferenceEquals(builtIn, ExpiryReason.Closed)
+            || ReferenceEquals(builtIn, ExpiryReason.Deleted) || ReferenceEquals(builtIn, ExpiryReason.Evicted)
+            || ReferenceEquals(builtIn, ExpiryReason.Lifetime)
+            ? string.Empty
+            : reason.Description;
+    }
+
+    public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private Task<T> Bound<T>(Task<T> task, CancellationToken cancellationToken) =>
+        task.WaitAsync(_timeout, TimeProvider.System, cancellationToken);
+}
