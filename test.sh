@@ -2,6 +2,7 @@
 # Restores, builds (warnings are errors) and runs every test project, then prints the totals.
 #   ./test.sh              run all tests
 #   ./test.sh --coverage   also collect line coverage (Cobertura files under artifacts/test-results)
+# Also runs the consumer check (tests/consumer/run), which builds an app from the packed packages.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,7 +30,19 @@ for project in tests/*/*.Tests.csproj; do
     --results-directory "$results/$name" "${coverage[@]}" || status=1
 done
 
+# The packages as a user gets them: pack every library, then build and run an app outside the solution that takes the
+# Limps packages from that folder alone. Counted as one test.
 passed=0; failed=0; skipped=0
+if tests/consumer/run > "$results/consumer.log" 2>&1; then
+  echo "Consumer check passed: $(tail -n 1 "$results/consumer.log")"
+  passed=1
+else
+  echo "Consumer check FAILED (log: $results/consumer.log):"
+  tail -n 30 "$results/consumer.log"
+  failed=1
+  status=1
+fi
+
 for trx in "$results"/*/*.trx; do
   [[ -f "$trx" ]] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
