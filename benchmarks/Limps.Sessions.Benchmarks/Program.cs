@@ -55,6 +55,22 @@ if (Wanted("memory"))
     rows.AddRange(MemoryReport.Run(quick ? 200_000 : 1_000_000, quick ? 500_000 : 2_000_000, Console.Out));
 }
 
+if (Wanted("redis"))
+{
+    if (RedisBenchmarks.CanRun(out string why))
+    {
+        Summary redis = BenchmarkRunner.Run<RedisBenchmarks>(Config(job));
+        rows.Add(Row(redis, "Redis touch (1 round trip, 1 s write tolerance)", "Limps_Redis_Touch", "Redis_StringGet"));
+        rows.Add(Row(redis, "Redis touch, writing every time", "Limps_Redis_Touch_write_every_time", "Redis_StringGet"));
+        rows.Add(Row(redis, "Redis lease begin + release (2 round trips)", "Limps_Redis_Lease_begin_and_release", "Redis_StringGet"));
+        rows.Add(Row(redis, "in-memory touch vs Redis GET", "Limps_InMemory_Touch", "Redis_StringGet"));
+    }
+    else
+    {
+        Console.WriteLine(why);
+    }
+}
+
 if (Wanted("end"))
 {
     Summary endToEnd = BenchmarkRunner.Run<EndToEndBenchmarks>(Config(job));

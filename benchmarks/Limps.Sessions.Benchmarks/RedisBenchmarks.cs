@@ -1,5 +1,3 @@
-#if LIMPS_REDIS_BENCHMARKS
-// Compiled once the benchmarks project references src/Limps.Sessions.Redis and defines LIMPS_REDIS_BENCHMARKS.
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -179,4 +177,3 @@ public class RedisBenchmarks
         return next;
     }
 }
-#endif
