@@ -19,6 +19,9 @@ internal sealed class McpSessionReleaser(
     ILogger<McpSessionReleaser> logger,
     IHostApplicationLifetime? lifetime = null) : BackgroundService, ISessionLifecycleObserver
 {
+    // A failing log provider must not turn an answer into a 500 or stop the host.
+    private readonly ILogger _log = new NonThrowingLogger(logger);
+
     private readonly Channel<(SessionId Id, string? Owner)> _queue =
         Channel.CreateUnbounded<(SessionId, string?)>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -62,14 +65,14 @@ internal sealed class McpSessionReleaser(
                 await target.DeleteHandler(context).ConfigureAwait(false);
                 if (context.Response.StatusCode is not (StatusCodes.Status200OK or StatusCodes.Status204NoContent))
                 {
-                    HttpLog.ReleaseFailed(logger, id.Masked, context.Response.StatusCode, null);
+                    HttpLog.ReleaseFailed(_log, id.Masked, context.Response.StatusCode, null);
                 }
             }
 #pragma warning disable CA1031 // A failed release must not stop the releases after it.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                HttpLog.ReleaseFailed(logger, id.Masked, context.Response.StatusCode, ex);
+                HttpLog.ReleaseFailed(_log, id.Masked, context.Response.StatusCode, ex);
             }
         }
     }

@@ -15,6 +15,9 @@ internal sealed class SessionSweeper(
     TimeProvider timeProvider,
     ILogger<SessionSweeper> logger) : BackgroundService
 {
+    // A failing log provider must not turn an answer into a 500 or stop the host.
+    private readonly ILogger _log = new NonThrowingLogger(logger);
+
     private PeriodicTimer? _timer;
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -30,7 +33,7 @@ internal sealed class SessionSweeper(
         if (options.Value.CloseSessionsOnShutdown)
         {
             int closed = await registry.EndAllAsync(ExpiryReason.Closed, cancellationToken).ConfigureAwait(false);
-            HttpLog.SessionsClosedOnShutdown(logger, closed);
+            HttpLog.SessionsClosedOnShutdown(_log, closed);
         }
     }
 
@@ -53,7 +56,7 @@ internal sealed class SessionSweeper(
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    HttpLog.SweepFailed(logger, ex);
+                    HttpLog.SweepFailed(_log, ex);
                 }
             }
         }

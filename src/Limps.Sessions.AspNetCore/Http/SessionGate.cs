@@ -21,6 +21,9 @@ internal sealed class SessionGate(
 
     private readonly int _maxSessions = options.Value.MaxSessions;
 
+    // A failing log provider must not turn an answer into a 500 or stop the host.
+    private readonly ILogger _log = new NonThrowingLogger(logger);
+
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         try
@@ -30,7 +33,7 @@ internal sealed class SessionGate(
         catch (SessionStoreUnavailableException ex) when (!context.Response.HasStarted)
         {
             // The store cannot say whether the session lives: never 404 (the client would drop a live session).
-            HttpLog.SessionStoreUnavailable(logger, ex);
+            HttpLog.SessionStoreUnavailable(_log, ex);
             context.Response.Clear();
             await errors.WriteStoreUnavailableAsync(context).ConfigureAwait(false);
         }
@@ -54,7 +57,7 @@ internal sealed class SessionGate(
 
         if (ids.Count > 1 || !SessionId.TryParse(ids[0], out SessionId id))
         {
-            HttpLog.InvalidSessionId(logger, ids.Count > 1 ? "header repeated" : "not 1-128 visible ASCII characters");
+            HttpLog.InvalidSessionId(_log, ids.Count > 1 ? "header repeated" : "not 1-128 visible ASCII characters");
             await errors.WriteInvalidAsync(context).ConfigureAwait(false);
             return;
         }
@@ -70,7 +73,7 @@ internal sealed class SessionGate(
         if (!string.Equals(lookup.Session.Owner, SessionOwner.KeyOf(context.User), StringComparison.Ordinal))
         {
             // Someone else's session must look exactly like one that does not exist, and stay untouched.
-            HttpLog.SessionOwnerMismatch(logger, id.Masked);
+            HttpLog.SessionOwnerMismatch(_log, id.Masked);
             await errors.WriteNotFoundAsync(context).ConfigureAwait(false);
             return;
         }
@@ -144,7 +147,7 @@ internal sealed class SessionGate(
         }
         catch (SessionStoreUnavailableException ex)
         {
-            HttpLog.SessionStoreUnavailable(logger, ex);
+            HttpLog.SessionStoreUnavailable(_log, ex);
         }
     }
 
@@ -167,7 +170,7 @@ internal sealed class SessionGate(
         {
             if (!await HasRoomAsync(context.RequestAborted).ConfigureAwait(false))
             {
-                HttpLog.SessionRefusedAtCapacity(logger);
+                HttpLog.SessionRefusedAtCapacity(_log);
                 await errors.WriteCapacityAsync(context).ConfigureAwait(false);
                 return;
             }
@@ -214,7 +217,7 @@ internal sealed class SessionGate(
         {
             // Lost a race for the last slot (or the store failed) after the MCP server already opened its session:
             // refuse it and have the server drop it once this response is done.
-            HttpLog.SessionRefusedAtCapacity(logger);
+            HttpLog.SessionRefusedAtCapacity(_log);
             response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             response.Headers.Remove(SessionHeaders.SessionId);
             response.Headers.RetryAfter = "1";
@@ -222,7 +225,7 @@ internal sealed class SessionGate(
         }
         catch (InvalidOperationException ex)
         {
-            HttpLog.SessionRegistrationFailed(logger, id.Masked, ex);
+            HttpLog.SessionRegistrationFailed(_log, id.Masked, ex);
         }
     }
 }
