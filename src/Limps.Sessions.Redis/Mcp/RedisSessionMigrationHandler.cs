@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Limps.Sessions.AspNetCore;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -25,8 +26,6 @@ internal sealed class RedisSessionMigrationHandler(
     IServiceProvider services,
     ILogger<RedisSessionMigrationHandler> logger) : ISessionMigrationHandler
 {
-    private const char OwnerSeparator = '\u001F';
-    private static readonly string[] BindingClaimTypes = [ClaimTypes.NameIdentifier, "sub", ClaimTypes.Upn];
 
     private RedisSessionRegistry Registry => services.GetRequiredService<RedisSessionRegistry>();
 
@@ -77,7 +76,7 @@ internal sealed class RedisSessionMigrationHandler(
             return null;
         }
 
-        if (!string.Equals(session.Owner, OwnerKeyOf(context.User), StringComparison.Ordinal))
+        if (!string.Equals(session.Owner, SessionOwner.KeyOf(context.User), StringComparison.Ordinal))
         {
             RedisLog.MigrationRefused(logger, id.Masked, "bound to another user");
             return null;
@@ -100,28 +99,5 @@ internal sealed class RedisSessionMigrationHandler(
         }
 
         return parameters;
-    }
-
-    // The owner key the HTTP adapter binds sessions to (Limps.Sessions.AspNetCore SessionOwner.KeyOf): the first
-    // NameIdentifier, sub or UPN claim of an authenticated identity, with its type and issuer.
-    private static string? OwnerKeyOf(ClaimsPrincipal? user)
-    {
-        if (user is null)
-        {
-            return null;
-        }
-
-        foreach (string type in BindingClaimTypes)
-        {
-            foreach (ClaimsIdentity identity in user.Identities)
-            {
-                if (identity.IsAuthenticated && identity.FindFirst(type) is { } claim)
-                {
-                    return string.Join(OwnerSeparator, claim.Type, claim.Issuer, claim.Value);
-                }
-            }
-        }
-
-        return null;
     }
 }
