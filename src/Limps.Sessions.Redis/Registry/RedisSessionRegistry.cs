@@ -39,7 +39,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
     private readonly RedisSessionStore _store;
     private readonly ISessionLifecycleObserver[] _observers;
     private readonly ILogger _logger;
-    private readonly RedisSessionMetrics _metrics;
+    private readonly SessionMetrics _metrics;
     private readonly ConcurrentQueue<(SessionId Id, string Incarnation)> _pendingReleases = new();
     private readonly Lock _timerLock = new();
     private readonly RedisValue _heartbeatMillis;
@@ -69,7 +69,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
         _store = new RedisSessionStore(connection, options, redisOptions, clock);
         _observers = observers?.ToArray() ?? [];
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _metrics = new RedisSessionMetrics(meterFactory);
+        _metrics = new SessionMetrics(meterFactory);
         _heartbeatMillis = _store.HeartbeatMillis;
     }
 
