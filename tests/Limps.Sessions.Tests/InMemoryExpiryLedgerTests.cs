@@ -17,20 +17,6 @@ public class InMemoryExpiryLedgerTests
         new(id, reason ?? ExpiryReason.Closed, expiredAt, expiredAt - TestTime.Minutes(1));
 
     [Test]
-    public async Task Records_and_finds_a_tombstone()
-    {
-        (InMemoryExpiryLedger ledger, _) = Create();
-        SessionId id = SessionId.New();
-        ExpiredSession tombstone = Tombstone(id, TestTime.Start, ExpiryReason.Deleted);
-
-        (await ledger.RecordAsync(tombstone)).Should().BeTrue();
-
-        (await ledger.FindAsync(id)).Should().Be(tombstone);
-        ledger.Count.Should().Be(1);
-        (await ledger.CountAsync()).Should().Be(1);
-    }
-
-    [Test]
     public async Task Unknown_and_empty_ids_are_not_found()
     {
         (InMemoryExpiryLedger ledger, _) = Create();
@@ -96,49 +82,6 @@ public class InMemoryExpiryLedgerTests
 
         (await ledger.FindAsync(id)).Should().BeNull();
         ledger.Count.Should().Be(0);
-    }
-
-    [Test]
-    public async Task Past_capacity_the_oldest_recorded_are_dropped_first()
-    {
-        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = 3);
-        SessionId[] ids = [.. Enumerable.Range(0, 6).Select(_ => SessionId.New())];
-
-        for (int i = 0; i < ids.Length; i++)
-        {
-            (await ledger.RecordAsync(Tombstone(ids[i], clock.GetCurrentInstant()))).Should().BeTrue();
-            ledger.Count.Should().Be(Math.Min(i + 1, 3));
-            clock.Advance(Duration.FromSeconds(1));
-        }
-
-        ledger.Count.Should().Be(3);
-        (await ledger.CountAsync()).Should().Be(3);
-        for (int i = 0; i < 3; i++)
-        {
-            (await ledger.FindAsync(ids[i])).Should().BeNull($"tombstone {i} is among the oldest");
-        }
-
-        for (int i = 3; i < 6; i++)
-        {
-            (await ledger.FindAsync(ids[i])).Should().NotBeNull($"tombstone {i} is among the newest");
-        }
-    }
-
-    [Test]
-    public async Task Capacity_drops_by_recording_order_not_by_expiry()
-    {
-        (InMemoryExpiryLedger ledger, _) = Create(o => o.MaxLedgerEntries = 2);
-        SessionId first = SessionId.New();
-        SessionId second = SessionId.New();
-        SessionId third = SessionId.New();
-
-        await ledger.RecordAsync(Tombstone(first, TestTime.Start));
-        await ledger.RecordAsync(Tombstone(second, TestTime.Start - TestTime.Minutes(5)));
-        await ledger.RecordAsync(Tombstone(third, TestTime.Start));
-
-        (await ledger.FindAsync(first)).Should().BeNull();
-        (await ledger.FindAsync(second)).Should().NotBeNull();
-        (await ledger.FindAsync(third)).Should().NotBeNull();
     }
 
     [Test]

@@ -66,38 +66,6 @@ public class InMemorySessionRegistryCapacityTests
     }
 
     [Test]
-    public async Task When_some_sessions_are_overdue_create_sweeps_first_and_succeeds()
-    {
-        using var h = new RegistryHarness(o => o.MaxSessions = 3);
-        SessionInfo overdue1 = await h.Registry.CreateAsync();
-        SessionInfo overdue2 = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(10));
-        SessionInfo live = await h.Registry.CreateAsync();
-        h.AdvanceTo(TestTime.Start + h.Idle);
-
-        SessionInfo created = await h.Registry.CreateAsync();
-
-        h.Registry.Count.Should().Be(2);
-        (await h.Registry.LookupAsync(created.Id)).IsActive.Should().BeTrue();
-        (await h.Registry.LookupAsync(live.Id)).IsActive.Should().BeTrue();
-        (await h.Registry.LookupAsync(overdue1.Id)).Expiry.Reason.Should().Be(ExpiryReason.Timeout);
-        (await h.Registry.LookupAsync(overdue2.Id)).Expiry.Reason.Should().Be(ExpiryReason.Timeout);
-    }
-
-    [Test]
-    public async Task Leased_sessions_are_not_swept_to_make_room()
-    {
-        using var h = new RegistryHarness(o => o.MaxSessions = 1);
-        SessionInfo info = await h.Registry.CreateAsync();
-        await using SessionLease lease = await h.Registry.BeginLeaseAsync(info.Id);
-        h.Advance(h.Idle * 3);
-
-        await FluentActions.Awaiting(async () => await h.Registry.CreateAsync())
-            .Should().ThrowAsync<SessionCapacityExceededException>();
-        (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue();
-    }
-
-    [Test]
     public async Task Ending_a_session_frees_a_slot()
     {
         using var h = new RegistryHarness(o => o.MaxSessions = 2);

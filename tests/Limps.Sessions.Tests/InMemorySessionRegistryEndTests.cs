@@ -6,26 +6,6 @@ namespace Limps.Sessions.Tests;
 public class InMemorySessionRegistryEndTests
 {
     [Test]
-    public async Task End_of_a_live_session_returns_true_and_writes_the_tombstone()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo info = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(3));
-        await h.Registry.TouchAsync(info.Id);
-        h.Advance(TestTime.Minutes(4));
-
-        (await h.Registry.EndAsync(info.Id, ExpiryReason.Deleted)).Should().BeTrue();
-
-        ExpiredSession tombstone = (await h.Registry.LookupAsync(info.Id)).Expiry;
-        tombstone.Id.Should().Be(info.Id);
-        tombstone.Reason.Should().Be(ExpiryReason.Deleted);
-        tombstone.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(7));
-        tombstone.LastActiveAt.Should().Be(TestTime.Start + TestTime.Minutes(3));
-        (await h.Ledger.FindAsync(info.Id)).Should().Be(tombstone);
-        h.Registry.Count.Should().Be(0);
-    }
-
-    [Test]
     public async Task The_first_end_wins_and_every_later_end_returns_false()
     {
         using var h = new RegistryHarness();
@@ -49,25 +29,6 @@ public class InMemorySessionRegistryEndTests
     }
 
     [Test]
-    public async Task End_of_an_overdue_session_returns_false_and_the_tombstone_says_timeout()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo info = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(10));
-        await h.Registry.TouchAsync(info.Id);
-        h.Advance(TestTime.Minutes(45));
-
-        (await h.Registry.EndAsync(info.Id, ExpiryReason.Deleted)).Should().BeFalse();
-
-        ExpiredSession tombstone = (await h.Registry.LookupAsync(info.Id)).Expiry;
-        tombstone.Reason.Should().Be(ExpiryReason.Timeout);
-        tombstone.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(40));
-        tombstone.LastActiveAt.Should().Be(TestTime.Start + TestTime.Minutes(10));
-        h.Registry.Count.Should().Be(0);
-        h.Observer.Ended.Should().ContainSingle().Which.Reason.Should().Be(ExpiryReason.Timeout);
-    }
-
-    [Test]
     public async Task End_at_exactly_the_deadline_is_a_timeout_and_one_tick_before_is_not()
     {
         using var h = new RegistryHarness();
@@ -81,20 +42,6 @@ public class InMemorySessionRegistryEndTests
 
         (await h.Registry.LookupAsync(early.Id)).Expiry.Reason.Should().Be(ExpiryReason.Deleted);
         (await h.Registry.LookupAsync(onTime.Id)).Expiry.Reason.Should().Be(ExpiryReason.Timeout);
-    }
-
-    [Test]
-    public async Task End_of_an_unknown_or_empty_id_returns_false_and_records_nothing()
-    {
-        using var h = new RegistryHarness();
-        await h.Registry.CreateAsync();
-
-        (await h.Registry.EndAsync(SessionId.New(), ExpiryReason.Deleted)).Should().BeFalse();
-        (await h.Registry.EndAsync(default, ExpiryReason.Deleted)).Should().BeFalse();
-
-        h.Ledger.Count.Should().Be(0);
-        h.Registry.Count.Should().Be(1);
-        h.Observer.Ended.Should().BeEmpty();
     }
 
     [Test]
@@ -119,20 +66,6 @@ public class InMemorySessionRegistryEndTests
         reason.Code.Should().Be("revoked");
         reason.Should().Be(ExpiryReason.FromCode("revoked"));
         reason.Should().Be(new RevokedReason());
-    }
-
-    [Test]
-    public async Task Touch_of_an_ended_session_does_not_bring_it_back()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo info = await h.Registry.CreateAsync();
-        await h.Registry.EndAsync(info.Id, ExpiryReason.Closed);
-
-        h.Advance(TestTime.Minutes(1));
-        (await h.Registry.TouchAsync(info.Id)).Expiry.Reason.Should().Be(ExpiryReason.Closed);
-
-        (await h.Registry.LookupAsync(info.Id)).IsExpired.Should().BeTrue();
-        h.Registry.Count.Should().Be(0);
     }
 
     [Test]

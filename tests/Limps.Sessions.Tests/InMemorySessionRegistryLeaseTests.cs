@@ -22,81 +22,6 @@ public class InMemorySessionRegistryLeaseTests
     }
 
     [Test]
-    public async Task A_held_lease_prevents_timeout_far_past_the_deadline_even_for_the_sweep()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo info = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(1));
-        SessionLease lease = await h.Registry.BeginLeaseAsync(info.Id);
-
-        for (int i = 0; i < 20; i++)
-        {
-            h.Advance(Duration.FromHours(1));
-            (await h.Registry.SweepAsync()).Should().Be(0);
-            (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue();
-        }
-
-        h.Advance(Duration.FromDays(3));
-        (await h.Registry.SweepAsync()).Should().Be(0);
-        (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue();
-        (await h.Registry.EndAsync(info.Id, ExpiryReason.Deleted)).Should().BeTrue("an explicit end is not a timeout");
-        await lease.DisposeAsync();
-    }
-
-    [Test]
-    public async Task The_idle_clock_restarts_when_the_lease_is_released()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo info = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(1));
-        SessionLease lease = await h.Registry.BeginLeaseAsync(info.Id);
-        Instant releasedAt = TestTime.Start + Duration.FromHours(3);
-
-        h.AdvanceTo(releasedAt);
-        await lease.DisposeAsync();
-
-        (await h.Registry.LookupAsync(info.Id)).Session.LastActiveAt.Should().Be(releasedAt);
-        h.AdvanceTo(releasedAt + h.Idle - TestTime.OneTick);
-        (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue();
-        (await h.Registry.SweepAsync()).Should().Be(0);
-
-        h.AdvanceTo(releasedAt + h.Idle);
-        ExpiredSession expired = (await h.Registry.LookupAsync(info.Id)).Expiry;
-        expired.Reason.Should().Be(ExpiryReason.Timeout);
-        expired.ExpiredAt.Should().Be(releasedAt + h.Idle);
-        expired.LastActiveAt.Should().Be(releasedAt);
-    }
-
-    [Test]
-    public async Task With_two_leases_only_the_last_release_restarts_the_idle_clock()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo info = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(1));
-        SessionLease first = await h.Registry.BeginLeaseAsync(info.Id);
-        h.Advance(TestTime.Minutes(1));
-        SessionLease second = await h.Registry.BeginLeaseAsync(info.Id);
-
-        h.AdvanceTo(TestTime.Start + Duration.FromHours(1));
-        await first.DisposeAsync();
-
-        h.AdvanceTo(TestTime.Start + Duration.FromHours(1) + h.Idle + TestTime.Minutes(30));
-        (await h.Registry.SweepAsync()).Should().Be(0);
-        (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue("the second lease is still open");
-
-        Instant lastRelease = TestTime.Start + Duration.FromHours(3);
-        h.AdvanceTo(lastRelease);
-        await second.DisposeAsync();
-
-        h.AdvanceTo(lastRelease + h.Idle - TestTime.OneTick);
-        (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue();
-        h.AdvanceTo(lastRelease + h.Idle);
-        ExpiredSession expired = (await h.Registry.LookupAsync(info.Id)).Expiry;
-        expired.ExpiredAt.Should().Be(lastRelease + h.Idle);
-        expired.LastActiveAt.Should().Be(lastRelease);
-    }
-
-    [Test]
     public async Task Disposing_a_lease_twice_releases_it_once()
     {
         using var h = new RegistryHarness();
@@ -183,29 +108,6 @@ public class InMemorySessionRegistryLeaseTests
         tombstone.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(2));
         h.Registry.Count.Should().Be(0);
         h.Observer.Ended.Should().ContainSingle();
-    }
-
-    [Test]
-    public async Task A_session_leased_while_a_sweep_passes_is_rescheduled_and_swept_after_release()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo info = await h.Registry.CreateAsync();
-        SessionLease lease = await h.Registry.BeginLeaseAsync(info.Id);
-
-        h.AdvanceTo(TestTime.Start + TestTime.Minutes(31));
-        (await h.Registry.SweepAsync()).Should().Be(0);
-
-        Instant releasedAt = TestTime.Start + TestTime.Minutes(40);
-        h.AdvanceTo(releasedAt);
-        await lease.DisposeAsync();
-
-        h.AdvanceTo(TestTime.Start + TestTime.Minutes(65));
-        (await h.Registry.SweepAsync()).Should().Be(0);
-        (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue();
-
-        h.AdvanceTo(releasedAt + h.Idle);
-        (await h.Registry.SweepAsync()).Should().Be(1);
-        h.Observer.Ended.Should().ContainSingle().Which.ExpiredAt.Should().Be(releasedAt + h.Idle);
     }
 
     [Test]

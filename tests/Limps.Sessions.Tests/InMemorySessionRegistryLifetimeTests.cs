@@ -11,30 +11,6 @@ public class InMemorySessionRegistryLifetimeTests
         o.MaxLifetime = TimeSpan.FromHours(1);
     });
 
-    [TestCase(Probe.Lookup)]
-    [TestCase(Probe.Touch)]
-    [TestCase(Probe.Lease)]
-    public async Task A_busy_session_ends_with_reason_lifetime_at_created_plus_MaxLifetime(Probe probe)
-    {
-        using RegistryHarness h = WithLifetime(TimeSpan.FromMinutes(30));
-        SessionInfo info = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(20));
-        await h.Registry.TouchAsync(info.Id);
-        h.Advance(TestTime.Minutes(20));
-        await h.Registry.TouchAsync(info.Id);
-
-        h.AdvanceTo(TestTime.Start + Duration.FromHours(1) - TestTime.OneTick);
-        (await h.Registry.LookupAsync(info.Id)).IsActive.Should().BeTrue();
-
-        h.AdvanceTo(TestTime.Start + Duration.FromHours(1));
-        SessionLookup answer = await InMemorySessionRegistryLifecycleTests.AskAsync(h.Registry, info.Id, probe);
-
-        answer.Expiry.Reason.Should().Be(ExpiryReason.Lifetime);
-        answer.Expiry.Reason.Code.Should().Be("lifetime");
-        answer.Expiry.ExpiredAt.Should().Be(TestTime.Start + Duration.FromHours(1));
-        answer.Expiry.LastActiveAt.Should().Be(TestTime.Start + TestTime.Minutes(40));
-    }
-
     [Test]
     public async Task The_sweep_ends_a_session_at_its_lifetime()
     {

@@ -7,7 +7,7 @@ using NodaTime.Testing;
 namespace Limps.Sessions.Tests;
 
 /// <summary>Shared instants and durations of the tests.</summary>
-internal static class TestTime
+public static class TestTime
 {
     /// <summary>Where every fake clock starts.</summary>
     public static readonly Instant Start = Instant.FromUtc(2026, 2, 11, 10, 0);
@@ -71,7 +71,7 @@ internal sealed class RegistryHarness : IDisposable
 }
 
 /// <summary>Records every notification; safe for concurrent use.</summary>
-internal sealed class RecordingObserver : ISessionLifecycleObserver
+public sealed class RecordingObserver : ISessionLifecycleObserver
 {
     public ConcurrentQueue<SessionInfo> Started { get; } = new();
 
@@ -110,7 +110,7 @@ internal sealed class ThrowingObserver : ISessionLifecycleObserver
 }
 
 /// <summary>A user-defined reason, as the README suggests.</summary>
-internal sealed class RevokedReason() : ExpiryReason("revoked", "An administrator revoked the session.");
+public sealed class RevokedReason() : ExpiryReason("revoked", "An administrator revoked the session.");
 
 /// <summary>
 /// An <see cref="IMeterFactory"/> whose meters carry the factory itself as their scope, so a listener can pick out

@@ -1,3 +1,4 @@
+using Limps.Sessions.Tests.Contract;
 using NodaTime.Testing;
 
 namespace Limps.Sessions.Redis.Tests.Contract;

@@ -1,8 +1,7 @@
-using Limps.Sessions.Redis.Tests.Infrastructure;
 using NodaTime;
 using NodaTime.Testing;
 
-namespace Limps.Sessions.Redis.Tests.Contract;
+namespace Limps.Sessions.Tests.Contract;
 
 /// <summary>
 /// A registry under test on a fake clock, with its ledger and a recording observer; idle timeout 30 minutes unless

@@ -1,7 +1,6 @@
-using Limps.Sessions.Redis.Tests.Infrastructure;
 using NodaTime.Testing;
 
-namespace Limps.Sessions.Redis.Tests.Contract;
+namespace Limps.Sessions.Tests.Contract;
 
 /// <summary>The registry contract on the in-memory registry: the reference the Redis registry must match.</summary>
 [TestFixture]

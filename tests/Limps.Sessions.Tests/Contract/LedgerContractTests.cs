@@ -1,8 +1,7 @@
-using Limps.Sessions.Redis.Tests.Infrastructure;
 using NodaTime;
 using NodaTime.Testing;
 
-namespace Limps.Sessions.Redis.Tests.Contract;
+namespace Limps.Sessions.Tests.Contract;
 
 /// <summary>The behaviour every <see cref="IExpiryLedger"/> owes its callers, run against each implementation.</summary>
 public abstract class LedgerContractTests

@@ -1,6 +1,6 @@
 using NodaTime.Testing;
 
-namespace Limps.Sessions.Redis.Tests.Contract;
+namespace Limps.Sessions.Tests.Contract;
 
 [TestFixture]
 public sealed class InMemoryLedgerContractTests : LedgerContractTests

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using Limps.Sessions.Redis.Tests.Infrastructure;
 using NodaTime;
 
-namespace Limps.Sessions.Redis.Tests.Contract;
+namespace Limps.Sessions.Tests.Contract;
 
 /// <summary>
 /// The behaviour every <see cref="ISessionRegistry"/> owes its callers (DESIGN.md §3), written once and run against
