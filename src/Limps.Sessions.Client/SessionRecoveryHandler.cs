@@ -65,10 +65,11 @@ public sealed class SessionRecoveryHandler : DelegatingHandler
     private readonly SessionRecoveryOptions _options;
     private readonly ILogger _logger;
     private readonly ClientMetrics _metrics;
-    private readonly ConcurrentDictionary<string, TrackedSession> _sessions = new(StringComparer.Ordinal);
+    private readonly SessionTable _table;
+    private readonly ConcurrentDictionary<string, TrackedSession> _sessions;
+    private readonly bool _ownsTable;
     private readonly CancellationTokenSource _disposed = new();
     private readonly CancellationToken _disposedToken;
-    private long _sequence;
 
     /// <summary>Creates the handler over a new <see cref="HttpClientHandler"/>, with default options.</summary>
     public SessionRecoveryHandler()
@@ -85,11 +86,24 @@ public sealed class SessionRecoveryHandler : DelegatingHandler
     /// <param name="meterFactory">Creates the <see cref="MeterName"/> meter; <see langword="null"/> for a meter of the handler's own.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public SessionRecoveryHandler(SessionRecoveryOptions? options, ILogger? logger, IMeterFactory? meterFactory)
+        : this(options, logger, meterFactory, table: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a handler whose tracked sessions live in <paramref name="table"/>, so they outlive the handler: the
+    /// <c>IHttpClientFactory</c> replaces its handlers every few minutes, while a session lives as long as the client
+    /// that holds its id.
+    /// </summary>
+    internal SessionRecoveryHandler(SessionRecoveryOptions? options, ILogger? logger, IMeterFactory? meterFactory, SessionTable? table)
     {
         _options = Copy(options ?? new SessionRecoveryOptions());
         _options.Validate();
         _logger = logger ?? NullLogger.Instance;
         _metrics = new ClientMetrics(meterFactory);
+        _ownsTable = table is null;
+        _table = table ?? new SessionTable();
+        _sessions = _table.Sessions;
         _disposedToken = _disposed.Token;
     }
 
@@ -150,7 +164,10 @@ public sealed class SessionRecoveryHandler : DelegatingHandler
             _disposed.Cancel();
             _disposed.Dispose();
             _metrics.Dispose();
-            _sessions.Clear();
+            if (_ownsTable)
+            {
+                _sessions.Clear();
+            }
         }
 
         base.Dispose(disposing);
@@ -201,7 +218,7 @@ public sealed class SessionRecoveryHandler : DelegatingHandler
 
     private void Track(string id, CapturedRequest initialize)
     {
-        _sessions[id] = new TrackedSession(id, initialize, Interlocked.Increment(ref _sequence));
+        _sessions[id] = new TrackedSession(id, initialize, _table.NextSequence());
         Log.SessionTracked(_logger, id);
         while (_sessions.Count > _options.MaxTrackedSessions)
         {
