@@ -60,6 +60,21 @@ public sealed class DelayingRedisProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>Cuts every connection through the proxy, as a network failure would (new ones are still accepted).</summary>
+    public void Disconnect()
+    {
+        lock (_lock)
+        {
+            foreach (TcpClient client in _clients)
+            {
+                client.Client.Close(0);
+                client.Dispose();
+            }
+
+            _clients.Clear();
+        }
+    }
+
     /// <summary>Delays every reply by <paramref name="delay"/> (zero: none).</summary>
     public void DelayReplies(TimeSpan delay) => _delay = delay;
 
