@@ -63,6 +63,7 @@ public class RedisLostAnswerTests
         await FluentActions.Awaiting(() => registry.BeginLeaseAsync(info.Id).AsTask())
             .Should().ThrowAsync<SessionStoreUnavailableException>();
         (await _direct.HashGetAsync(key, "n")).Should().Be(1, "Redis ran the lease script; only its answer was late");
+        (await _direct.KeyTimeToLiveAsync(key)).Should().NotBeNull("even a lease nobody will release cannot keep the keys forever");
         _proxy.ReleaseReplies();
 
         (await Eventually.TrueAsync(async () =>
@@ -73,6 +74,8 @@ public class RedisLostAnswerTests
             .Should().BeTrue("the lease is released by the token the caller chose, although the caller never held it");
         registry.PendingWrites.Should().Be(0);
         registry.LocalLeases.Should().Be(0);
+        (await _direct.KeyTimeToLiveAsync(key)).Should().BeCloseTo(TimeSpan.FromMinutes(40), TimeSpan.FromSeconds(5),
+            "the keys expire by themselves at the idle deadline plus the grace, sweep or no sweep");
 
         _clock.Advance(TestTime.Minutes(31));
         (await registry.SweepAsync()).Should().Be(1, "the session idles out like any other");

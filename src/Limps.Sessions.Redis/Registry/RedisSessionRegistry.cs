@@ -225,7 +225,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
                 }
             }
         }
-        catch (Exception ex) when (RedisSessionStore.IsUnavailable(ex))
+        catch (Exception ex) when (RedisSessionStore.IsUnavailable(ex) || ex is RedisException)
         {
             throw RedisSessionStore.Unavailable(ex);
         }
