@@ -25,7 +25,7 @@ public sealed partial class RedisSessionRegistry
         SessionLookup lookup;
         try
         {
-            (lookup, _) = await VisitAsync(id, Access.Lease, cancellationToken, token).ConfigureAwait(false);
+            lookup = await VisitAsync(id, Access.Lease, cancellationToken, token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SessionStoreUnavailableException or OperationCanceledException)
         {

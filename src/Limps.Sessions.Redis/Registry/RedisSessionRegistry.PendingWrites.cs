@@ -60,7 +60,7 @@ public sealed partial class RedisSessionRegistry
                 break;
             case PendingWriteKind.ConfirmEnd:
                 // Live: the end never ran (the caller may try again). Ended with this reason: it ran, so report it.
-                SessionLookup lookup = (await VisitAsync(write.Id, Access.Lookup, CancellationToken.None).ConfigureAwait(false)).Lookup;
+                SessionLookup lookup = await VisitAsync(write.Id, Access.Lookup, CancellationToken.None).ConfigureAwait(false);
                 if (lookup.TryGetExpiry(out ExpiredSession? ended) && ended.Reason.Code == write.Token)
                 {
                     Ended(ended);

@@ -160,13 +160,13 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<SessionLookup> LookupAsync(SessionId id, CancellationToken cancellationToken = default) =>
-        (await VisitAsync(id, Access.Lookup, cancellationToken).ConfigureAwait(false)).Lookup;
+    public ValueTask<SessionLookup> LookupAsync(SessionId id, CancellationToken cancellationToken = default) =>
+        VisitAsync(id, Access.Lookup, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
-        (await VisitAsync(id, Access.Touch, cancellationToken).ConfigureAwait(false)).Lookup;
+    public ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
+        VisitAsync(id, Access.Touch, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
@@ -255,12 +255,12 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     private static Dictionary<string, string>? ParseMetadata(string? json) =>
         string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize(json, RedisJsonContext.Default.DictionaryStringString);
 
-    private async ValueTask<(SessionLookup Lookup, string? Incarnation)> VisitAsync(
+    private async ValueTask<SessionLookup> VisitAsync(
         SessionId id, Access access, CancellationToken cancellationToken, string? leaseToken = null)
     {
         if (id.IsEmpty)
         {
-            return (SessionLookup.NotFound, null);
+            return SessionLookup.NotFound;
         }
 
         RedisValue[] args = _store.Arguments(4);
@@ -284,7 +284,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
                     RedisSessionStore.FromMicros((long)reply[2]),
                     (long)reply[4] == 1 ? (string?)reply[3] : null,
                     ParseMetadata((string?)reply[5]));
-                return (SessionLookup.Active(info), (string?)reply[6]);
+                return SessionLookup.Active(info);
             case 2:
                 ExpiredSession tombstone = Tombstone(id, reply, 1);
                 if ((long)reply[6] == 1)
@@ -295,13 +295,13 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
                 if ((long)reply[5] != 1)
                 {
                     // Ended longer ago than the retention (or retention is zero): no tombstone is kept.
-                    return (SessionLookup.NotFound, null);
+                    return SessionLookup.NotFound;
                 }
 
                 _metrics.ExpiredLookup(tombstone.Reason);
-                return (SessionLookup.Expired(tombstone), null);
+                return SessionLookup.Expired(tombstone);
             default:
-                return (SessionLookup.NotFound, null);
+                return SessionLookup.NotFound;
         }
     }
 
