@@ -75,6 +75,30 @@ public class RedisStoreLayoutTests
     }
 
     [Test]
+    public async Task The_holder_renews_its_leases_and_with_them_the_keys_and_forgets_them_once_released()
+    {
+        RedisSessionRegistry registry = Registry(configure: o => o.LeaseHolderTimeout = TimeSpan.FromMinutes(50));
+        SessionInfo info = await registry.CreateAsync();
+        RedisKey key = $"{_prefix}{{{info.Id}}}:s";
+        SessionLease lease = await registry.BeginLeaseAsync(info.Id);
+        string token = registry.HeldTokens(info.Id).Single();
+
+        // As if the lease were about to lapse and the keys to expire.
+        long soon = DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeMilliseconds();
+        await _db.HashSetAsync(key, "l:" + token, soon);
+        await _db.KeyExpireAsync(key, TimeSpan.FromSeconds(1));
+        await registry.BeatAsync();
+
+        ((long)await _db.HashGetAsync(key, "l:" + token)).Should().BeGreaterThan(soon + TimeSpan.FromMinutes(45).Ticks / TimeSpan.TicksPerMillisecond);
+        (await _db.KeyTimeToLiveAsync(key)).Should().BeCloseTo(TimeSpan.FromMinutes(60), TimeSpan.FromSeconds(5));
+
+        await lease.DisposeAsync();
+        registry.HeldTokens(info.Id).Should().BeEmpty();
+        await registry.BeatAsync();
+        (await _db.HashExistsAsync(key, "l:" + token)).Should().BeFalse("a released lease is not renewed back into existence");
+    }
+
+    [Test]
     public async Task An_ended_session_leaves_only_its_tombstone_which_lives_for_the_retention()
     {
         RedisSessionRegistry registry = Registry(o => o.LedgerRetention = TimeSpan.FromHours(2));
