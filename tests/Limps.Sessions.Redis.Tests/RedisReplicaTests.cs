@@ -288,12 +288,14 @@ public class RedisReplicaTests
         SessionInfo info = await survivor.CreateAsync();
         SessionLease held = await survivor.BeginLeaseAsync(info.Id);
         SessionLease lost = await crashed.BeginLeaseAsync(info.Id);
+        string lostToken = crashed.HeldTokens(info.Id).Single();
         await held.DisposeAsync();
         clock.Advance(Duration.FromHours(2));
-        (await survivor.SweepAsync()).Should().Be(0, "the crashed replica's lease still counts while its heartbeat lives");
+        (await survivor.SweepAsync()).Should().Be(0, "the crashed replica's lease still counts while it has not lapsed");
 
-        // The replica dies: its heartbeat key expires (here: is removed) and its lease is never released.
-        await RedisTestServer.Connection.GetDatabase().KeyDeleteAsync(crashed.Keys.Replica(crashed.ReplicaId));
+        // The replica dies: it stops renewing, and its lease's time in Redis runs out (here: is set in the past).
+        crashed.Dispose();
+        await RedisTestServer.Connection.GetDatabase().HashSetAsync($"{_prefix}{{{info.Id}}}:s", "l:" + lostToken, 1);
         Instant noticedAt = clock.GetCurrentInstant();
 
         (await survivor.SweepAsync()).Should().Be(0, "the idle clock restarts when the lost lease is noticed");

@@ -49,20 +49,53 @@ public class RedisStoreLayoutTests
     }
 
     [Test]
-    public async Task A_leased_session_has_no_expiry_until_its_last_lease_is_released()
+    public async Task A_lease_is_a_token_field_that_keeps_the_session_keys_alive_for_at_least_the_lease_lifetime()
     {
-        RedisSessionRegistry registry = Registry();
+        RedisSessionRegistry registry = Registry(configure: o =>
+        {
+            o.LeaseHolderTimeout = TimeSpan.FromMinutes(50);
+            o.Grace = TimeSpan.FromMinutes(10);
+        });
         SessionInfo info = await registry.CreateAsync();
         RedisKey key = $"{_prefix}{{{info.Id}}}:s";
 
         SessionLease lease = await registry.BeginLeaseAsync(info.Id);
-        (await _db.KeyTimeToLiveAsync(key)).Should().BeNull("a request in flight must never lose its session to a TTL");
-        (await _db.KeyExistsAsync(_prefix + "replica:" + registry.ReplicaId)).Should().BeTrue("the holder's heartbeat");
+        string token = registry.HeldTokens(info.Id).Single();
+        long expiresAtMs = (long)await _db.HashGetAsync(key, "l:" + token);
+        expiresAtMs.Should().BeCloseTo(DateTimeOffset.UtcNow.AddMinutes(50).ToUnixTimeMilliseconds(), 10_000, "a lease lives in Redis's time");
+        (await _db.HashGetAsync(key, "n")).Should().Be(1);
+        (await _db.KeyTimeToLiveAsync(key)).Should().BeCloseTo(TimeSpan.FromMinutes(60), TimeSpan.FromSeconds(5),
+            "the keys outlive the lease (by the grace), so a request in flight never loses its session to a TTL");
 
         await lease.DisposeAsync();
+        (await _db.HashExistsAsync(key, "l:" + token)).Should().BeFalse();
         (await _db.KeyTimeToLiveAsync(key)).Should().BeCloseTo(TimeSpan.FromMinutes(40), TimeSpan.FromSeconds(5));
         (await _db.HashGetAsync(key, "n")).Should().Be(0);
         registry.LocalLeases.Should().Be(0);
+    }
+
+    [Test]
+    public async Task The_holder_renews_its_leases_and_with_them_the_keys_and_forgets_them_once_released()
+    {
+        RedisSessionRegistry registry = Registry(configure: o => o.LeaseHolderTimeout = TimeSpan.FromMinutes(50));
+        SessionInfo info = await registry.CreateAsync();
+        RedisKey key = $"{_prefix}{{{info.Id}}}:s";
+        SessionLease lease = await registry.BeginLeaseAsync(info.Id);
+        string token = registry.HeldTokens(info.Id).Single();
+
+        // As if the lease were about to lapse and the keys to expire.
+        long soon = DateTimeOffset.UtcNow.AddSeconds(1).ToUnixTimeMilliseconds();
+        await _db.HashSetAsync(key, "l:" + token, soon);
+        await _db.KeyExpireAsync(key, TimeSpan.FromSeconds(1));
+        await registry.BeatAsync();
+
+        ((long)await _db.HashGetAsync(key, "l:" + token)).Should().BeGreaterThan(soon + TimeSpan.FromMinutes(45).Ticks / TimeSpan.TicksPerMillisecond);
+        (await _db.KeyTimeToLiveAsync(key)).Should().BeCloseTo(TimeSpan.FromMinutes(60), TimeSpan.FromSeconds(5));
+
+        await lease.DisposeAsync();
+        registry.HeldTokens(info.Id).Should().BeEmpty();
+        await registry.BeatAsync();
+        (await _db.HashExistsAsync(key, "l:" + token)).Should().BeFalse("a released lease is not renewed back into existence");
     }
 
     [Test]

@@ -92,6 +92,27 @@ public class TwoReplicaHttpTests
     }
 
     [Test]
+    public async Task A_users_session_created_on_A_used_on_B_and_deleted_on_A_is_released_on_B_as_its_owner()
+    {
+        string id = await _a.InitializeAsync(user: "alice");
+        using (HttpResponseMessage onB = await _b.CallEchoAsync(id, "from B", user: "alice"))
+        {
+            onB.StatusCode.Should().Be(HttpStatusCode.OK, "B's MCP server took the session over for its owner");
+        }
+
+        _b.SdkClosed(id).Should().BeFalse();
+        using HttpResponseMessage deleted = await _a.DeleteAsync(id, user: "alice");
+        deleted.StatusCode.Should().Be(HttpStatusCode.OK);
+
+        (await Eventually.TrueAsync(() => Task.FromResult(_b.SdkClosed(id))))
+            .Should().BeTrue("the announced end carries the owner, so B's in-process DELETE is sent as alice and accepted, not refused with 403");
+        ExpiredSession tombstone = (await _b.Ledger.FindAsync(SessionId.Parse(id)))!;
+        tombstone.Owner.Should().NotBeNull().And.Contain("alice");
+        using HttpResponseMessage again = await _b.CallEchoAsync(id, user: "alice");
+        again.Headers.GetValues(SessionHeaders.ExpiredReason).Should().Equal("deleted");
+    }
+
+    [Test]
     public async Task Stopping_one_replica_does_not_close_the_shared_sessions()
     {
         string id = await _a.InitializeAsync();

@@ -12,6 +12,8 @@ public class ExpiredSessionTests
         tombstone.Reason.Should().BeSameAs(ExpiryReason.Closed);
         tombstone.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(2));
         tombstone.LastActiveAt.Should().Be(TestTime.Start);
+        tombstone.Owner.Should().BeNull("a tombstone made without an owner is of an anonymous session");
+        new ExpiredSession(id, ExpiryReason.Closed, TestTime.Start, TestTime.Start, "alice").Owner.Should().Be("alice");
     }
 
     [Test]
@@ -29,6 +31,28 @@ public class ExpiredSessionTests
         SessionId id = SessionId.New();
         new ExpiredSession(id, ExpiryReason.Timeout, TestTime.Start, TestTime.Start).ToString()
             .Should().Contain(id.Masked).And.Contain("timeout").And.NotContain(id.ToString());
+    }
+
+    [Test]
+    public void ToString_never_shows_the_owner()
+    {
+        new ExpiredSession(SessionId.New(), ExpiryReason.Timeout, TestTime.Start, TestTime.Start, "alice-secret").ToString()
+            .Should().NotContain("alice-secret");
+    }
+
+    [Test]
+    public void Equality_includes_the_owner_compared_ordinally()
+    {
+        SessionId id = SessionId.New();
+        var alice = new ExpiredSession(id, ExpiryReason.Deleted, TestTime.Start, TestTime.Start, "alice");
+        var aliceAgain = new ExpiredSession(id, ExpiryReason.Deleted, TestTime.Start, TestTime.Start, new string("alice".ToCharArray()));
+
+        alice.Should().Be(aliceAgain);
+        alice.GetHashCode().Should().Be(aliceAgain.GetHashCode());
+        alice.Should().NotBe(new ExpiredSession(id, ExpiryReason.Deleted, TestTime.Start, TestTime.Start, "Alice"));
+        alice.Should().NotBe(new ExpiredSession(id, ExpiryReason.Deleted, TestTime.Start, TestTime.Start));
+        new ExpiredSession(id, ExpiryReason.Deleted, TestTime.Start, TestTime.Start)
+            .Should().NotBe(alice, "an anonymous session's tombstone differs from an owned one's");
     }
 
     [Test]

@@ -221,4 +221,59 @@ public class InMemoryExpiryLedgerTests
         (await ledger.FindAsync(ids[^1])).Should().NotBeNull();
         (await ledger.FindAsync(ids[^101])).Should().BeNull();
     }
+
+    [Test]
+    public async Task The_owner_is_kept_and_one_copy_of_each_owner_string_is_shared_by_its_tombstones()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create();
+        SessionId first = SessionId.New();
+        SessionId second = SessionId.New();
+        SessionId anonymous = SessionId.New();
+
+        // Each session usually brings its own copy of its owner's key (one is built per request).
+        await ledger.RecordAsync(new ExpiredSession(first, ExpiryReason.Deleted, clock.GetCurrentInstant(), TestTime.Start, new string("alice".ToCharArray())));
+        await ledger.RecordAsync(new ExpiredSession(second, ExpiryReason.Timeout, clock.GetCurrentInstant(), TestTime.Start, new string("alice".ToCharArray())));
+        await ledger.RecordAsync(new ExpiredSession(anonymous, ExpiryReason.Closed, clock.GetCurrentInstant(), TestTime.Start));
+
+        ExpiredSession a = (await ledger.FindAsync(first))!;
+        ExpiredSession b = (await ledger.FindAsync(second))!;
+        a.Owner.Should().Be("alice");
+        b.Owner.Should().BeSameAs(a.Owner, "tombstones of one owner share one string");
+        (await ledger.FindAsync(anonymous))!.Owner.Should().BeNull();
+    }
+
+    [Test]
+    public async Task Many_distinct_owners_are_all_kept_right()
+    {
+        (InMemoryExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = 20_000);
+        var ids = Enumerable.Range(0, 10_000).Select(_ => SessionId.New()).ToArray();
+        for (int i = 0; i < ids.Length; i++)
+        {
+            await ledger.RecordAsync(new ExpiredSession(ids[i], ExpiryReason.Closed, clock.GetCurrentInstant(), TestTime.Start, "user" + i));
+        }
+
+        for (int i = 0; i < ids.Length; i++)
+        {
+            (await ledger.FindAsync(ids[i]))!.Owner.Should().Be("user" + i);
+        }
+    }
+
+    [Test]
+    public async Task A_session_ended_by_the_in_memory_registry_leaves_a_tombstone_with_its_owner()
+    {
+        var clock = new FakeClock(TestTime.Start);
+        var options = new LimpsSessionsOptions();
+        var ledger = new InMemoryExpiryLedger(options, clock);
+        using var registry = new InMemorySessionRegistry(options, clock, ledger);
+        SessionInfo owned = await registry.CreateAsync(owner: "alice");
+        SessionInfo anonymous = await registry.CreateAsync();
+
+        await registry.EndAsync(owned.Id, ExpiryReason.Deleted);
+        clock.Advance(TestTime.Minutes(31));
+        await registry.SweepAsync();
+
+        (await ledger.FindAsync(owned.Id))!.Owner.Should().Be("alice");
+        (await registry.LookupAsync(owned.Id)).Expiry.Owner.Should().Be("alice");
+        (await ledger.FindAsync(anonymous.Id))!.Owner.Should().BeNull();
+    }
 }

@@ -25,7 +25,8 @@ internal sealed class McpSessionReleaser(
     private readonly Channel<(SessionId Id, string? Owner)> _queue =
         Channel.CreateUnbounded<(SessionId, string?)>(new UnboundedChannelOptions { SingleReader = true });
 
-    // Tombstones do not carry the owner, and the MCP server only accepts a DELETE from the session's owner.
+    // The MCP server only accepts a DELETE from the session's owner. Tombstones carry it; this map covers stores that
+    // do not fill it in.
     private readonly ConcurrentDictionary<string, string> _owners = new(StringComparer.Ordinal);
 
     public void OnSessionStarted(SessionInfo session)
@@ -38,7 +39,8 @@ internal sealed class McpSessionReleaser(
 
     public void OnSessionEnded(ExpiredSession session)
     {
-        string? owner = OwnerOf(session);
+        string? known = OwnerOf(session);
+        string? owner = session.Owner ?? known;
         if (lifetime?.ApplicationStopping.IsCancellationRequested != true)
         {
             _queue.Writer.TryWrite((session.Id, owner));

@@ -30,7 +30,7 @@ internal static partial class RedisLog
     public static partial void LeaseReleaseDeferred(ILogger logger, string sessionId, Exception exception);
 
     [LoggerMessage(EventId = 207, EventName = "HeartbeatFailed", Level = LogLevel.Warning,
-        Message = "Renewing this replica's lease heartbeat in Redis failed; its open leases lapse if this lasts.")]
+        Message = "Renewing this replica's leases or retrying deferred writes in Redis failed; its open leases lapse if this lasts.")]
     public static partial void HeartbeatFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 208, EventName = "AnnouncementIgnored", Level = LogLevel.Debug,
@@ -56,4 +56,8 @@ internal static partial class RedisLog
     [LoggerMessage(EventId = 213, EventName = "SweepFailed", Level = LogLevel.Error,
         Message = "A session sweep failed; the sweeper keeps its schedule.")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 214, EventName = "PendingWriteDropped", Level = LogLevel.Warning,
+        Message = "Too many store writes wait for Redis; dropped the oldest ({Kind} on session {SessionId}). It is harmless: a lease lapses by itself, an unused session idles out.")]
+    public static partial void PendingWriteDropped(ILogger logger, string sessionId, string kind);
 }

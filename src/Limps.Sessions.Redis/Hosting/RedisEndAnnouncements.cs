@@ -65,7 +65,7 @@ internal sealed class RedisEndAnnouncements(
             {
                 if (message.Message.HasValue)
                 {
-                    registry.OnAnnouncement(message.Message!);
+                    registry.OnAnnouncement((byte[])message.Message!);
                 }
             });
         }

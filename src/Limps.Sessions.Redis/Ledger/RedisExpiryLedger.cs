@@ -13,11 +13,12 @@ namespace Limps.Sessions.Redis;
 /// <remarks>
 /// The <see cref="RedisSessionRegistry"/> writes tombstones itself, atomically with the end of the session; this type
 /// answers lookups, prunes and counts, and records tombstones that come from elsewhere. A reason is stored by code, plus
-/// the description of a custom reason, and reads back as the built-in reason or an equal <see cref="ExpiryReason"/>.
+/// the description of a custom reason, and reads back as the built-in reason or an equal <see cref="ExpiryReason"/>;
+/// the owner key, when the session had one, is kept with it.
 /// </remarks>
 public sealed class RedisExpiryLedger : IExpiryLedger
 {
-    private static readonly RedisValue[] TombstoneFields = ["r", "x", "a", "d"];
+    private static readonly RedisValue[] TombstoneFields = ["r", "x", "a", "d", "o"];
 
     private readonly RedisSessionStore _store;
     private readonly long _retentionMicros;
@@ -43,12 +44,14 @@ public sealed class RedisExpiryLedger : IExpiryLedger
     public async ValueTask<bool> RecordAsync(ExpiredSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        RedisValue[] args = _store.Arguments(5);
+        RedisValue[] args = _store.Arguments(7);
         args[RedisSessionStore.Own(0)] = session.Id.ToString();
         args[RedisSessionStore.Own(1)] = session.Reason.Code;
         args[RedisSessionStore.Own(2)] = RedisSessionStore.DescriptionToStore(session.Reason);
         args[RedisSessionStore.Own(3)] = RedisSessionStore.ToMicrosDown(session.ExpiredAt);
         args[RedisSessionStore.Own(4)] = RedisSessionStore.ToMicrosUp(session.LastActiveAt);
+        args[RedisSessionStore.Own(5)] = session.Owner is null ? 0 : 1;
+        args[RedisSessionStore.Own(6)] = session.Owner ?? string.Empty;
         RedisResult kept = await _store.EvaluateAsync(
             RedisScripts.Record, _store.Keys.Tombstone(session.Id), args, cancellationToken).ConfigureAwait(false);
         return (long)kept == 1;
@@ -80,7 +83,8 @@ public sealed class RedisExpiryLedger : IExpiryLedger
             id,
             _store.Reason(fields[0]!, fields[3].IsNull ? null : (string?)fields[3]),
             RedisSessionStore.FromMicros(expiredAt),
-            RedisSessionStore.FromMicros(lastActive));
+            RedisSessionStore.FromMicros(lastActive),
+            fields[4].IsNull ? null : (string?)fields[4]);
     }
 
     /// <inheritdoc />

@@ -68,10 +68,11 @@ public sealed class RedisSessionStoreOptions : IValidatableObject
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Gets or sets how long the request leases of a replica that stopped (crashed, or lost Redis) keep its sessions
-    /// from idling out. A replica with open leases renews a heartbeat key three times per period; once it lapses,
-    /// the next sweep or lookup drops that replica's leases and restarts those sessions' idle clocks. Keep it above
-    /// the longest pause a healthy replica can take. Default: 30 seconds. Allowed: 3 seconds to 1 hour.
+    /// Gets or sets how long a request lease lives in Redis unless its holder renews it. The replica that holds a lease
+    /// renews it three times per period; a lease whose holder stopped (crashed, or lost Redis), or whose answer never
+    /// reached its caller (it came after <see cref="OperationTimeout"/>), lapses after this long, and the next sweep or
+    /// lookup then restarts that session's idle clock. Keep it above the longest pause a healthy replica can take.
+    /// Default: 30 seconds. Allowed: 3 seconds to 1 hour.
     /// </summary>
     [KeyedTimeRange("00:00:03", "01:00:00",
         ErrorMessage = "Limps:Sessions:Redis:LeaseHolderTimeout must be between {1} and {2}.")]

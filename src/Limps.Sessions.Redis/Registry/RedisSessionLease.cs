@@ -1,8 +1,8 @@
 namespace Limps.Sessions.Redis;
 
-/// <summary>A request lease held in Redis on one incarnation of a session, by this replica.</summary>
-internal sealed class RedisSessionLease(RedisSessionRegistry registry, SessionId id, string incarnation, SessionLookup lookup)
+/// <summary>A request lease held in Redis under its own token, by this replica.</summary>
+internal sealed class RedisSessionLease(RedisSessionRegistry registry, SessionId id, string token, SessionLookup lookup)
     : SessionLease(lookup)
 {
-    protected override ValueTask ReleaseAsync() => registry.ReleaseLeaseAsync(id, incarnation);
+    protected override ValueTask ReleaseAsync() => registry.ReleaseLeaseAsync(id, token);
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -29,24 +28,25 @@ namespace Limps.Sessions.Redis;
 /// <see cref="RedisSessionStoreOptions.MaxClockSkew"/> caps its time by Redis's own clock.
 /// </para>
 /// <para>
+/// Leases are tokens with their own expiry in Redis, renewed by the replica that holds them (every third of
+/// <see cref="RedisSessionStoreOptions.LeaseHolderTimeout"/>) and released by token; a lease whose holder stopped, or
+/// whose answer never reached its caller, lapses by itself. A write whose answer was lost to the operation timeout
+/// (the caller saw <see cref="SessionStoreUnavailableException"/>, yet Redis may have run it) is made harmless in the
+/// background: the lease is released by its token, the unused session is taken back, the end is reported to this
+/// replica's observers.
+/// </para>
+/// <para>
 /// Tombstones go to the Redis ledger (<see cref="RedisExpiryLedger"/>) inside the same script that ends the session.
 /// Observers are called on the replica that made the change; with
 /// <see cref="RedisSessionStoreOptions.AnnounceEnds"/>, the others hear of ends through a Redis channel.
 /// </para>
 /// </remarks>
-public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
+public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
 {
     private readonly RedisSessionStore _store;
     private readonly ISessionLifecycleObserver[] _observers;
     private readonly ILogger _logger;
     private readonly SessionMetrics _metrics;
-    private readonly ConcurrentQueue<(SessionId Id, string Incarnation)> _pendingReleases = new();
-    private readonly Lock _timerLock = new();
-    private readonly RedisValue _heartbeatMillis;
-    private ITimer? _heartbeat;
-    private int _localLeases;
-    private int _beating;
-    private bool _disposed;
 
     /// <summary>Creates a registry.</summary>
     /// <param name="connection">The Redis connection; not disposed by the registry.</param>
@@ -70,7 +70,6 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
         _observers = observers?.ToArray() ?? [];
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _metrics = new SessionMetrics(meterFactory);
-        _heartbeatMillis = _store.HeartbeatMillis;
     }
 
     private enum Access
@@ -86,9 +85,6 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
     internal RedisKeys Keys => _store.Keys;
 
     internal RedisSessionStore Store => _store;
-
-    /// <summary>Gets how many leases this replica holds open.</summary>
-    internal int LocalLeases => Volatile.Read(ref _localLeases);
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
@@ -109,15 +105,27 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
             : JsonSerializer.Serialize(new Dictionary<string, string>(metadata, StringComparer.Ordinal), RedisJsonContext.Default.DictionaryStringString);
         for (int attempt = 0; ; attempt++)
         {
+            string incarnation = RedisSessionStore.NewToken();
             RedisValue[] args = _store.Arguments(6);
             args[RedisSessionStore.Own(0)] = sessionId.ToString();
             args[RedisSessionStore.Own(1)] = owner ?? string.Empty;
             args[RedisSessionStore.Own(2)] = owner is null ? 0 : 1;
             args[RedisSessionStore.Own(3)] = metadataJson;
-            args[RedisSessionStore.Own(4)] = RedisSessionStore.NewToken();
+            args[RedisSessionStore.Own(4)] = incarnation;
             args[RedisSessionStore.Own(5)] = _store.MaxSessions;
-            var reply = (RedisResult[])(await _store.EvaluateAsync(
-                RedisScripts.Create, _store.Keys.Session(sessionId), args, cancellationToken).ConfigureAwait(false))!;
+            RedisResult[] reply;
+            try
+            {
+                reply = (RedisResult[])(await _store.EvaluateAsync(
+                    RedisScripts.Create, _store.Keys.Session(sessionId), args, cancellationToken).ConfigureAwait(false))!;
+            }
+            catch (Exception ex) when (ex is SessionStoreUnavailableException or OperationCanceledException)
+            {
+                // Redis may have created it all the same; the caller never learns the id from us, so take it back
+                // (only that incarnation, only while unused).
+                Defer(new PendingWrite(PendingWriteKind.Abandon, sessionId, incarnation));
+                throw;
+            }
 
             long status = (long)reply[0];
             if ((long)reply[2] == 1)
@@ -152,28 +160,13 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<SessionLookup> LookupAsync(SessionId id, CancellationToken cancellationToken = default) =>
-        (await VisitAsync(id, Access.Lookup, cancellationToken).ConfigureAwait(false)).Lookup;
+    public ValueTask<SessionLookup> LookupAsync(SessionId id, CancellationToken cancellationToken = default) =>
+        VisitAsync(id, Access.Lookup, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
-        (await VisitAsync(id, Access.Touch, cancellationToken).ConfigureAwait(false)).Lookup;
-
-    /// <inheritdoc />
-    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<SessionLease> BeginLeaseAsync(SessionId id, CancellationToken cancellationToken = default)
-    {
-        (SessionLookup lookup, string? incarnation) = await VisitAsync(id, Access.Lease, cancellationToken).ConfigureAwait(false);
-        if (!lookup.IsActive)
-        {
-            return SessionLease.NotHeld(lookup);
-        }
-
-        Interlocked.Increment(ref _localLeases);
-        EnsureHeartbeat();
-        return new RedisSessionLease(this, id, incarnation!, lookup);
-    }
+    public ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
+        VisitAsync(id, Access.Touch, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
@@ -189,8 +182,20 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = reason.Code;
         args[RedisSessionStore.Own(2)] = RedisSessionStore.DescriptionToStore(reason);
-        var reply = (RedisResult[])(await _store.EvaluateAsync(
-            RedisScripts.End, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+        RedisResult[] reply;
+        try
+        {
+            reply = (RedisResult[])(await _store.EvaluateAsync(
+                RedisScripts.End, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (Exception ex) when (ex is SessionStoreUnavailableException or OperationCanceledException)
+        {
+            // Redis may have ended it all the same: then this replica's observers (its MCP server's copy of the
+            // session, its metrics) must still hear of it, and no other replica's announcement tells them.
+            Defer(new PendingWrite(PendingWriteKind.ConfirmEnd, id, reason.Code));
+            throw;
+        }
+
         long kind = (long)reply[0];
         if (kind == 0)
         {
@@ -200,49 +205,6 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
         // Kind 3: the session was already past its deadline, so it ended for that reason, not this one.
         Ended(Tombstone(id, reply, 1));
         return kind == 1;
-    }
-
-    /// <inheritdoc />
-    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
-    {
-        int ended = 0;
-        int batches = 0;
-        int batchSize = _store.RedisOptions.SweepBatchSize;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            RedisValue[] args = _store.Arguments(1);
-            args[RedisSessionStore.Own(0)] = batchSize;
-            var reply = (RedisResult[])(await _store.EvaluateAsync(
-                RedisScripts.Sweep, _store.Keys.Deadlines, args, cancellationToken).ConfigureAwait(false))!;
-            batches++;
-            for (int i = 1; i + 4 < reply.Length; i += 5)
-            {
-                if (!SessionId.TryParse((string?)reply[i], out SessionId id))
-                {
-                    continue;
-                }
-
-                ended++;
-                Ended(new ExpiredSession(
-                    id,
-                    _store.Reason((string)reply[i + 1]!, null),
-                    RedisSessionStore.FromMicros((long)reply[i + 2]),
-                    RedisSessionStore.FromMicros((long)reply[i + 3])));
-            }
-
-            if ((long)reply[0] < batchSize)
-            {
-                break;
-            }
-        }
-
-        RedisValue[] pruneArgs = _store.Arguments(0);
-        int pruned = (int)(long)(await _store.EvaluateAsync(
-            RedisScripts.Prune, _store.Keys.Ledger, pruneArgs, cancellationToken).ConfigureAwait(false));
-        RedisLog.SweepCompleted(_logger, ended, batches, pruned);
-        return ended;
     }
 
     /// <inheritdoc />
@@ -263,7 +225,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
                 }
             }
         }
-        catch (Exception ex) when (RedisSessionStore.IsUnavailable(ex))
+        catch (Exception ex) when (RedisSessionStore.IsUnavailable(ex) || ex is RedisException)
         {
             throw RedisSessionStore.Unavailable(ex);
         }
@@ -283,121 +245,22 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
     public async ValueTask<int> CountAsync(CancellationToken cancellationToken = default) =>
         (int)await _store.RunAsync(db => db.SortedSetLengthAsync(_store.Keys.Deadlines), cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Stops the lease heartbeat and disposes the standalone meter, if the registry created one.</summary>
+    /// <summary>Stops the lease renewals and disposes the standalone meter, if the registry created one.</summary>
     public void Dispose()
     {
-        lock (_timerLock)
-        {
-            _disposed = true;
-            _heartbeat?.Dispose();
-            _heartbeat = null;
-        }
-
+        StopHeartbeat();
         _metrics.Dispose();
-    }
-
-    /// <summary>Releases one lease; a release Redis did not take is retried with the next heartbeat.</summary>
-    internal async ValueTask ReleaseLeaseAsync(SessionId id, string incarnation)
-    {
-        try
-        {
-            await ReleaseInStoreAsync(id, incarnation).ConfigureAwait(false);
-        }
-        catch (SessionStoreUnavailableException ex)
-        {
-            RedisLog.LeaseReleaseDeferred(_logger, id.Masked, ex);
-            _pendingReleases.Enqueue((id, incarnation));
-            EnsureHeartbeat();
-            throw;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _localLeases);
-        }
-    }
-
-    /// <summary>Notifies this replica's observers of an end another replica announced.</summary>
-    internal void OnAnnouncement(string message)
-    {
-        string[] parts = message.Split('\n', 6);
-        if (parts.Length != 6 || !SessionId.TryParse(parts[1], out SessionId id)
-            || !long.TryParse(parts[3], System.Globalization.CultureInfo.InvariantCulture, out long expiredAt)
-            || !long.TryParse(parts[4], System.Globalization.CultureInfo.InvariantCulture, out long lastActive))
-        {
-            RedisLog.AnnouncementIgnored(_logger);
-            return;
-        }
-
-        if (string.Equals(parts[0], _store.ReplicaId, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        Notify(new ExpiredSession(
-            id,
-            _store.Reason(parts[2], parts[5]),
-            RedisSessionStore.FromMicros(expiredAt),
-            RedisSessionStore.FromMicros(lastActive)));
-    }
-
-    /// <summary>Renews this replica's heartbeat and retries failed releases (also called by the timer).</summary>
-    internal async Task BeatAsync()
-    {
-        if (Interlocked.Exchange(ref _beating, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            if (Volatile.Read(ref _localLeases) > 0 || !_pendingReleases.IsEmpty)
-            {
-                await _store.RunAsync(
-                    db => db.StringSetAsync(_store.Keys.Replica(_store.ReplicaId), 1, TimeSpan.FromMilliseconds((long)_heartbeatMillis)),
-                    CancellationToken.None).ConfigureAwait(false);
-            }
-
-            int pending = _pendingReleases.Count;
-            for (int i = 0; i < pending && _pendingReleases.TryDequeue(out (SessionId Id, string Incarnation) release); i++)
-            {
-                try
-                {
-                    await ReleaseInStoreAsync(release.Id, release.Incarnation).ConfigureAwait(false);
-                }
-                catch (SessionStoreUnavailableException)
-                {
-                    _pendingReleases.Enqueue(release);
-                    throw;
-                }
-            }
-        }
-        catch (SessionStoreUnavailableException ex)
-        {
-            RedisLog.HeartbeatFailed(_logger, ex);
-        }
-        finally
-        {
-            Volatile.Write(ref _beating, 0);
-        }
     }
 
     private static Dictionary<string, string>? ParseMetadata(string? json) =>
         string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize(json, RedisJsonContext.Default.DictionaryStringString);
 
-    private async Task ReleaseInStoreAsync(SessionId id, string incarnation)
-    {
-        RedisValue[] args = _store.Arguments(2);
-        args[RedisSessionStore.Own(0)] = id.ToString();
-        args[RedisSessionStore.Own(1)] = incarnation;
-        await _store.EvaluateAsync(RedisScripts.Release, _store.Keys.Session(id), args, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    private async ValueTask<(SessionLookup Lookup, string? Incarnation)> VisitAsync(
-        SessionId id, Access access, CancellationToken cancellationToken)
+    private async ValueTask<SessionLookup> VisitAsync(
+        SessionId id, Access access, CancellationToken cancellationToken, string? leaseToken = null)
     {
         if (id.IsEmpty)
         {
-            return (SessionLookup.NotFound, null);
+            return SessionLookup.NotFound;
         }
 
         RedisValue[] args = _store.Arguments(4);
@@ -409,7 +272,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
             _ => "l",
         };
         args[RedisSessionStore.Own(2)] = _store.TouchToleranceMicros;
-        args[RedisSessionStore.Own(3)] = _heartbeatMillis;
+        args[RedisSessionStore.Own(3)] = leaseToken ?? string.Empty;
         var reply = (RedisResult[])(await _store.EvaluateAsync(
             RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
         switch ((long)reply[0])
@@ -421,7 +284,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
                     RedisSessionStore.FromMicros((long)reply[2]),
                     (long)reply[4] == 1 ? (string?)reply[3] : null,
                     ParseMetadata((string?)reply[5]));
-                return (SessionLookup.Active(info), (string?)reply[6]);
+                return SessionLookup.Active(info);
             case 2:
                 ExpiredSession tombstone = Tombstone(id, reply, 1);
                 if ((long)reply[6] == 1)
@@ -432,22 +295,23 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
                 if ((long)reply[5] != 1)
                 {
                     // Ended longer ago than the retention (or retention is zero): no tombstone is kept.
-                    return (SessionLookup.NotFound, null);
+                    return SessionLookup.NotFound;
                 }
 
                 _metrics.ExpiredLookup(tombstone.Reason);
-                return (SessionLookup.Expired(tombstone), null);
+                return SessionLookup.Expired(tombstone);
             default:
-                return (SessionLookup.NotFound, null);
+                return SessionLookup.NotFound;
         }
     }
 
-    // reason, description, expired at, last active, starting at reply[from].
+    // reason, description, expired at, last active, recorded, ended by this call, owner, has owner, from reply[from].
     private ExpiredSession Tombstone(SessionId id, RedisResult[] reply, int from) => new(
         id,
         _store.Reason((string)reply[from]!, (string?)reply[from + 1]),
         RedisSessionStore.FromMicros((long)reply[from + 2]),
-        RedisSessionStore.FromMicros((long)reply[from + 3]));
+        RedisSessionStore.FromMicros((long)reply[from + 3]),
+        reply.Length > from + 7 && (long)reply[from + 7] == 1 ? (string?)reply[from + 6] : null);
 
     private void Started(SessionInfo info)
     {
@@ -488,25 +352,6 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
 #pragma warning restore CA1031
             {
                 RedisLog.ObserverFailed(_logger, tombstone.Id.Masked, ex);
-            }
-        }
-    }
-
-    private void EnsureHeartbeat()
-    {
-        if (Volatile.Read(ref _heartbeat) is not null)
-        {
-            return;
-        }
-
-        lock (_timerLock)
-        {
-            if (_heartbeat is null && !_disposed)
-            {
-                // Real time on purpose: the heartbeat key expires in Redis's real time.
-                TimeSpan period = TimeSpan.FromMilliseconds(Math.Max(1, (long)_heartbeatMillis / 3));
-                _heartbeat = TimeProvider.System.CreateTimer(
-                    static state => _ = ((RedisSessionRegistry)state!).BeatAsync(), this, period, period);
             }
         }
     }

@@ -3,8 +3,8 @@ using StackExchange.Redis;
 namespace Limps.Sessions.Redis;
 
 /// <summary>
-/// Key names. A session's own keys share the hash tag <c>{id}</c>, so they live in one Redis Cluster slot; the
-/// schedule, the tombstone index and the heartbeats are global keys (see docs/REDIS.md for what that means for
+/// Key names. A session's own keys (its leases included) share the hash tag <c>{id}</c>, so they live in one Redis
+/// Cluster slot; the schedule and the tombstone index are global keys (see docs/REDIS.md for what that means for
 /// Cluster).
 /// </summary>
 internal sealed class RedisKeys(string prefix)
@@ -20,6 +20,4 @@ internal sealed class RedisKeys(string prefix)
     public RedisKey Session(SessionId id) => $"{Prefix}{{{id}}}:s";
 
     public RedisKey Tombstone(SessionId id) => $"{Prefix}{{{id}}}:t";
-
-    public RedisKey Replica(string replicaId) => Prefix + "replica:" + replicaId;
 }

@@ -7,360 +7,96 @@ namespace Limps.Sessions.Redis;
 /// <remarks>
 /// <para>Instants are Unix microseconds (integers below 2^53, exact in Lua's doubles) and are always written with
 /// <c>fmt</c>: Lua's default number formatting would print them in exponent form. Keys (see <see cref="RedisKeys"/>):
-/// <c>P{id}:s</c> the session hash (c created, a last active, n open leases, L:&lt;replica&gt; leases per replica,
-/// g incarnation, o owner, m metadata, i MCP initialize parameters), <c>P{id}:t</c> the tombstone hash (r reason
-/// code, d description of a custom reason, x expired at, a last active), <c>P{id}:mcp</c> MCP initialize
-/// parameters written before the session was registered, <c>Pdeadlines</c> the zset of scheduled checks,
-/// <c>Pledger</c> the zset of tombstones by recording order, <c>Pledger:seq</c> its counter,
-/// <c>Preplica:&lt;replica&gt;</c> a replica's lease heartbeat, and the channel <c>Pended</c>.</para>
-/// <para>Common arguments (ARGV 1-12) are built by <see cref="RedisSessionStore"/>; each script's own start at 13.</para>
+/// <c>P{id}:s</c> the session hash (c created, a last active, n lease fields, l:&lt;token&gt; one lease each with
+/// its expiry in Redis milliseconds, g incarnation, o owner, m metadata, i MCP initialize parameters),
+/// <c>P{id}:t</c> the tombstone hash (r reason code, d description of a custom reason, x expired at, a last active,
+/// o owner), <c>P{id}:mcp</c> MCP initialize parameters written before the session was registered,
+/// <c>Pdeadlines</c> the zset of scheduled checks, <c>Pledger</c> the zset of tombstones by recording order,
+/// <c>Pledger:seq</c> its counter, and the channel <c>Pended</c>.</para>
+/// <para>Every write may be repeated, or lapses by itself: a command the caller gave up on (its answer came too late)
+/// may still have run, so nothing it leaves behind may need that answer to be undone. Leases carry a token the caller
+/// chose and expire unless renewed; a create the caller never heard back from is taken back by its incarnation.</para>
+/// <para>Common arguments (ARGV 1-13) are built by <see cref="RedisSessionStore"/>; each script's own start at 14.</para>
 /// </remarks>
 internal static class RedisScripts
 {
-    private const string Prelude = """
-        local P = ARGV[1]
-        local now_dn = tonumber(ARGV[2])
-        local now_up = tonumber(ARGV[3])
-        local idle = tonumber(ARGV[4])
-        local life = tonumber(ARGV[5])
-        local retention = tonumber(ARGV[6])
-        local cap = tonumber(ARGV[7])
-        local grace_ms = tonumber(ARGV[8])
-        local rid = ARGV[9]
-        local skew = tonumber(ARGV[10])
-        local announce = ARGV[11] == '1'
-        local recheck = tonumber(ARGV[12])
-        local DL = P .. 'deadlines'
-        local LG = P .. 'ledger'
-        local SEQ = P .. 'ledger:seq'
-
-        local function fmt(n) return string.format('%.0f', n) end
-        local function skey(id) return P .. '{' .. id .. '}:s' end
-        local function tkey(id) return P .. '{' .. id .. '}:t' end
-        local function mkey(id) return P .. '{' .. id .. '}:mcp' end
-        local function rkey(r) return P .. 'replica:' .. r end
-
-        -- The instant that decides whether a session is overdue: the caller's clock, capped (when a skew is set) by
-        -- Redis's own clock plus that skew, so a replica whose clock runs ahead cannot end sessions early.
-        local now_end = now_dn
-        if skew > 0 then
-          if redis.replicate_commands then redis.replicate_commands() end
-          local t = redis.call('TIME')
-          local rnow = tonumber(t[1]) * 1000000 + tonumber(t[2])
-          if rnow + skew < now_end then now_end = rnow + skew end
-        end
-
-        -- When a session becomes due and why, from its creation and last activity (nil: never).
-        local function due_at(c, a)
-          local dl = nil
-          local reason = 'timeout'
-          if idle > 0 then dl = a + idle end
-          if life > 0 then
-            local le = c + life
-            if dl == nil or le < dl then
-              reason = 'lifetime'
-              if le > a then dl = le else dl = a end
-            end
-          end
-          return dl, reason
-        end
-
-        -- A session's keys live until its deadline plus the grace; a leased or never-expiring one has no TTL.
-        local function set_ttl(key, c, a, n)
-          local dl = nil
-          if n == 0 then dl = due_at(c, a) end
-          if dl == nil then
-            redis.call('PERSIST', key)
-          else
-            local ms = math.ceil((dl - now_dn) / 1000)
-            if ms < 0 then ms = 0 end
-            redis.call('PEXPIRE', key, fmt(ms + grace_ms))
-          end
-        end
-
-        -- Drops tombstones from the oldest recorded while over capacity, past retention or already gone.
-        local function trim()
-          local count = redis.call('ZCARD', LG)
-          local dropped = 0
-          while count > 0 do
-            local head = redis.call('ZRANGE', LG, 0, 0)[1]
-            local drop = count > cap
-            if not drop then
-              local x = redis.call('HGET', tkey(head), 'x')
-              drop = (not x) or (now_dn - tonumber(x) >= retention)
-            end
-            if not drop then break end
-            redis.call('ZREM', LG, head)
-            redis.call('DEL', tkey(head))
-            count = count - 1
-            dropped = dropped + 1
-          end
-          return dropped
-        end
-
-        -- Writes a tombstone (replacing an older one of the id, which keeps its place in the recording order).
-        local function record(id, code, desc, x, a)
-          if retention <= 0 or now_dn - x >= retention then return 0 end
-          local tk = tkey(id)
-          redis.call('DEL', tk)
-          if desc ~= '' then
-            redis.call('HSET', tk, 'r', code, 'x', fmt(x), 'a', fmt(a), 'd', desc)
-          else
-            redis.call('HSET', tk, 'r', code, 'x', fmt(x), 'a', fmt(a))
-          end
-          local ms = math.ceil((retention - (now_dn - x)) / 1000)
-          if ms < 1 then ms = 1 end
-          redis.call('PEXPIRE', tk, fmt(ms))
-          if not redis.call('ZSCORE', LG, id) then
-            redis.call('ZADD', LG, redis.call('INCR', SEQ), id)
-          end
-          trim()
-          return 1
-        end
-
-        -- Ends a live session: removes it, writes its tombstone, announces the end. Returns whether it was recorded.
-        local function finish(id, key, code, desc, x, a)
-          redis.call('DEL', key, mkey(id))
-          redis.call('ZREM', DL, id)
-          local rec = record(id, code, desc, x, a)
-          if announce then
-            redis.call('PUBLISH', P .. 'ended', rid .. '\n' .. id .. '\n' .. code .. '\n' .. fmt(x) .. '\n' .. fmt(a) .. '\n' .. desc)
-          end
-          return rec
-        end
-
-        -- Counts the open leases of replicas whose heartbeat is alive and drops the others'. When that leaves none,
-        -- the idle clock restarts now: the lease ended when its holder stopped, which is only known now.
-        local function live_leases(key, n, a)
-          local fields = redis.call('HGETALL', key)
-          local total = 0
-          local dropped = false
-          for i = 1, #fields, 2 do
-            local f = fields[i]
-            if string.sub(f, 1, 2) == 'L:' then
-              if redis.call('EXISTS', rkey(string.sub(f, 3))) == 1 then
-                total = total + tonumber(fields[i + 1])
-              else
-                redis.call('HDEL', key, f)
-                dropped = true
-              end
-            end
-          end
-          if total ~= n then redis.call('HSET', key, 'n', total) end
-          if dropped and total == 0 and now_up > a then
-            redis.call('HSET', key, 'a', fmt(now_up))
-            a = now_up
-          end
-          return total, a
-        end
-
-        -- Reads a session, ending it first when it is due (and holds no live lease). Returns the live state, or nil
-        -- and, when this call ended it, the end {reason, description, expired at, last active, recorded}.
-        local function visit(id, key)
-          local h = redis.call('HMGET', key, 'c', 'a', 'n', 'o', 'm', 'g')
-          if not h[1] then return nil, nil end
-          local c = tonumber(h[1])
-          local a = tonumber(h[2])
-          local n = tonumber(h[3]) or 0
-          local dl, reason = due_at(c, a)
-          if dl ~= nil and now_end >= dl then
-            local held = 0
-            local a2 = a
-            if n > 0 then held, a2 = live_leases(key, n, a) end
-            if held == 0 and a2 == a then
-              local rec = finish(id, key, reason, '', dl, a)
-              return nil, {reason, '', dl, a, rec}
-            end
-            n = held
-            a = a2
-            if n == 0 then set_ttl(key, c, a, 0) end
-          end
-          return {c = c, a = a, n = n, o = h[4], m = h[5], g = h[6] or ''}, nil
-        end
-
-        local function answer_live(s)
-          local has_owner = 0
-          if s.o then has_owner = 1 end
-          return {1, fmt(s.c), fmt(s.a), s.o or '', has_owner, s.m or '', s.g}
-        end
-
-        local function answer_ended(e, kind)
-          return {kind, e[1], e[2], fmt(e[3]), fmt(e[4]), e[5], 1}
-        end
-
-        local function answer_tombstone(id)
-          local t = redis.call('HMGET', tkey(id), 'r', 'x', 'a', 'd')
-          if not t[1] then return {0} end
-          if now_dn - tonumber(t[2]) >= retention then return {0} end
-          return {2, t[1], t[4] or '', t[2], t[3], 1, 0}
-        end
-
-        """;
+    // Each script is an embedded resource (Store/Scripts/<name>.lua) prefixed with the shared prelude, read once.
+    private static readonly string Prelude = Read("prelude");
 
     /// <summary>
-    /// Lookup, touch or lease. ARGV 13 id, 14 mode (<c>l</c>, <c>t</c>, <c>b</c>), 15 touch write tolerance (µs),
-    /// 16 lease heartbeat time to live (ms). Answers {0} unknown, {1, created, last active, owner, has owner,
-    /// metadata, incarnation} live, {2, reason, description, expired at, last active, recorded, ended by this call}.
+    /// Lookup, touch or lease. ARGV 14 id, 15 mode (<c>l</c>, <c>t</c>, <c>b</c>), 16 touch write tolerance (µs),
+    /// 17 lease token. Answers {0} unknown, {1, created, last active, owner, has owner, metadata, incarnation} live,
+    /// {2, reason, description, expired at, last active, recorded, ended by this call, owner, has owner} ended.
     /// </summary>
-    public static readonly RedisScript Access = new(Prelude + """
-        local id = ARGV[13]
-        local mode = ARGV[14]
-        local key = skey(id)
-        local s, ended = visit(id, key)
-        if ended then return answer_ended(ended, 2) end
-        if not s then return answer_tombstone(id) end
-        if mode == 't' then
-          local tol = tonumber(ARGV[15])
-          if now_up > s.a and now_up - s.a >= tol then
-            s.a = now_up
-            redis.call('HSET', key, 'a', fmt(s.a))
-            set_ttl(key, s.c, s.a, s.n)
-          end
-        elseif mode == 'b' then
-          if now_up > s.a then
-            s.a = now_up
-            redis.call('HSET', key, 'a', fmt(s.a))
-          end
-          s.n = redis.call('HINCRBY', key, 'n', 1)
-          redis.call('HINCRBY', key, 'L:' .. rid, 1)
-          if s.n == 1 then redis.call('PERSIST', key) end
-          redis.call('SET', rkey(rid), '1', 'PX', ARGV[16])
-        end
-        return answer_live(s)
-        """);
+    public static readonly RedisScript Access = Load("access");
 
     /// <summary>
-    /// Releases one lease of this replica on one incarnation of a session. ARGV 13 id, 14 incarnation.
-    /// Answers 1 when released, 0 when there was nothing to release.
+    /// Releases one lease by its token. ARGV 14 id, 15 token. Answers 1 when released, 0 when there was nothing to
+    /// release (so it can be retried).
     /// </summary>
-    public static readonly RedisScript Release = new(Prelude + """
-        local id = ARGV[13]
-        local key = skey(id)
-        local h = redis.call('HMGET', key, 'c', 'a', 'n', 'g', 'L:' .. rid)
-        if not h[1] or h[4] ~= ARGV[14] then return 0 end
-        local mine = tonumber(h[5]) or 0
-        if mine <= 0 then return 0 end
-        if mine == 1 then
-          redis.call('HDEL', key, 'L:' .. rid)
-        else
-          redis.call('HINCRBY', key, 'L:' .. rid, -1)
-        end
-        local n = (tonumber(h[3]) or 1) - 1
-        if n < 0 then n = 0 end
-        local a = tonumber(h[2])
-        if now_up > a then a = now_up end
-        redis.call('HSET', key, 'n', n, 'a', fmt(a))
-        set_ttl(key, tonumber(h[1]), a, n)
-        return 1
-        """);
+    public static readonly RedisScript Release = Load("release");
+
+    /// <summary>Renews leases of one session. ARGV 14 id, 15... tokens. Answers how many were still there.</summary>
+    public static readonly RedisScript Renew = Load("renew");
 
     /// <summary>
-    /// Ends a session with a reason; first end wins. ARGV 13 id, 14 code, 15 description of a custom reason.
-    /// Answers {0} when not live, {1, code, description, expired at, last active, recorded} when this call ended it,
-    /// {3, ...the same} when it was overdue and ended for that reason instead.
+    /// Takes back an unused session by its incarnation (a create whose answer was lost). ARGV 14 id, 15 incarnation.
+    /// Answers 1 when removed.
     /// </summary>
-    public static readonly RedisScript End = new(Prelude + """
-        local id = ARGV[13]
-        local key = skey(id)
-        local s, ended = visit(id, key)
-        if ended then return answer_ended(ended, 3) end
-        if not s then return {0} end
-        local x = now_up
-        if s.a > x then x = s.a end
-        local rec = finish(id, key, ARGV[14], ARGV[15], x, s.a)
-        return {1, ARGV[14], ARGV[15], fmt(x), fmt(s.a), rec, 1}
-        """);
+    public static readonly RedisScript Abandon = Load("abandon");
 
     /// <summary>
-    /// Creates a session. ARGV 13 id, 14 owner, 15 has owner (1/0), 16 metadata JSON (empty: none), 17 incarnation,
-    /// 18 max sessions. Answers {status, created, previous...}: status 1 created, 0 a live session has the id, -1 at
-    /// capacity; then 1 and the end of an overdue session of the same id that this call ended, or 0.
+    /// Ends a session with a reason; first end wins. ARGV 14 id, 15 code, 16 description of a custom reason.
+    /// Answers {0} when not live, {1, code, description, expired at, last active, recorded, 1, owner, has owner} when
+    /// this call ended it, {3, ...the same} when it was overdue and ended for that reason instead.
     /// </summary>
-    public static readonly RedisScript Create = new(Prelude + """
-        local id = ARGV[13]
-        local key = skey(id)
-        local prev = nil
-        if redis.call('EXISTS', key) == 1 then
-          local s, ended = visit(id, key)
-          if s then return {0, '0', 0} end
-          prev = ended
-        end
-        local function reply(status, created)
-          if prev then return {status, created, 1, prev[1], prev[2], fmt(prev[3]), fmt(prev[4]), prev[5]} end
-          return {status, created, 0}
-        end
-        if redis.call('ZCARD', DL) >= tonumber(ARGV[18]) then return reply(-1, '0') end
-        local fields = {'c', fmt(now_up), 'a', fmt(now_up), 'n', '0', 'g', ARGV[17]}
-        if ARGV[15] == '1' then
-          fields[#fields + 1] = 'o'
-          fields[#fields + 1] = ARGV[14]
-        end
-        if ARGV[16] ~= '' then
-          fields[#fields + 1] = 'm'
-          fields[#fields + 1] = ARGV[16]
-        end
-        local pending = redis.call('GET', mkey(id))
-        if pending then
-          fields[#fields + 1] = 'i'
-          fields[#fields + 1] = pending
-          redis.call('DEL', mkey(id))
-        end
-        redis.call('HSET', key, unpack(fields))
-        set_ttl(key, now_up, now_up, 0)
-        local dl = due_at(now_up, now_up)
-        if dl then redis.call('ZADD', DL, fmt(dl), id) else redis.call('ZADD', DL, '+inf', id) end
-        return reply(1, fmt(now_up))
-        """);
+    public static readonly RedisScript End = Load("end");
 
     /// <summary>
-    /// Sweeps one batch of the due schedule. ARGV 13 batch size. Answers {looked at, then per session ended:
-    /// id, reason, expired at, last active, recorded}. Sessions that are not due after all are rescheduled.
+    /// Creates a session. ARGV 14 id, 15 owner, 16 has owner (1/0), 17 metadata JSON (empty: none), 18 incarnation,
+    /// 19 max sessions. Answers {status, created, previous...}: status 1 created, 0 a live session has the id, -1 at
+    /// capacity; then 1 and the end of an overdue session of the same id that this call ended (laid out as in
+    /// <see cref="End"/> from the reason on), or 0.
     /// </summary>
-    public static readonly RedisScript Sweep = new(Prelude + """
-        local ids = redis.call('ZRANGEBYSCORE', DL, '-inf', fmt(now_end), 'LIMIT', 0, tonumber(ARGV[13]))
-        local out = {#ids}
-        for _, id in ipairs(ids) do
-          local key = skey(id)
-          local s, ended = visit(id, key)
-          if ended then
-            out[#out + 1] = id
-            out[#out + 1] = ended[1]
-            out[#out + 1] = fmt(ended[3])
-            out[#out + 1] = fmt(ended[4])
-            out[#out + 1] = ended[5]
-          elseif not s then
-            redis.call('ZREM', DL, id)
-          elseif s.n > 0 then
-            redis.call('ZADD', DL, fmt(now_end + recheck), id)
-          else
-            local dl = due_at(s.c, s.a)
-            if dl then redis.call('ZADD', DL, fmt(dl), id) else redis.call('ZADD', DL, '+inf', id) end
-          end
-        end
-        return out
-        """);
+    public static readonly RedisScript Create = Load("create");
 
-    /// <summary>Records a tombstone. ARGV 13 id, 14 code, 15 description, 16 expired at, 17 last active. Answers 1 when kept.</summary>
-    public static readonly RedisScript Record = new(Prelude + """
-        return record(ARGV[13], ARGV[14], ARGV[15], tonumber(ARGV[16]), tonumber(ARGV[17]))
-        """);
+    /// <summary>
+    /// Sweeps one batch of the due schedule. ARGV 14 batch size. Answers {looked at, then per session ended:
+    /// id, reason, expired at, last active, recorded, owner, has owner}. Sessions that are not due after all are rescheduled.
+    /// </summary>
+    public static readonly RedisScript Sweep = Load("sweep");
+
+    /// <summary>
+    /// Records a tombstone. ARGV 14 id, 15 code, 16 description, 17 expired at, 18 last active, 19 has owner (1/0),
+    /// 20 owner. Answers 1 when kept.
+    /// </summary>
+    public static readonly RedisScript Record = Load("record");
 
     /// <summary>Drops tombstones past retention or capacity. Answers how many.</summary>
-    public static readonly RedisScript Prune = new(Prelude + """
-        return trim()
-        """);
+    public static readonly RedisScript Prune = Load("prune");
 
     /// <summary>
     /// Keeps the MCP initialize parameters of a session: in its hash when it is registered, otherwise in a pending
-    /// key that registration absorbs. ARGV 13 id, 14 JSON, 15 pending time to live (ms).
+    /// key that registration absorbs. ARGV 14 id, 15 JSON, 16 pending time to live (ms).
     /// </summary>
-    public static readonly RedisScript StoreInitialize = new(Prelude + """
-        local key = skey(ARGV[13])
-        if redis.call('EXISTS', key) == 1 then
-          redis.call('HSET', key, 'i', ARGV[14])
-        else
-          redis.call('SET', mkey(ARGV[13]), ARGV[14], 'PX', ARGV[15])
-        end
-        return 1
-        """);
+    public static readonly RedisScript StoreInitialize = Load("store-initialize");
+
+    /// <summary>Gets every script, for loading them ahead and for tests.</summary>
+    internal static IReadOnlyList<(string Name, RedisScript Script)> All { get; } =
+    [
+        ("access", Access), ("release", Release), ("renew", Renew), ("abandon", Abandon), ("end", End),
+        ("create", Create), ("sweep", Sweep), ("record", Record), ("prune", Prune), ("store-initialize", StoreInitialize),
+    ];
+
+    /// <summary>Reads one script and puts the prelude in front of it.</summary>
+    internal static RedisScript Load(string name) => new(Prelude + Read(name));
+
+    private static string Read(string name)
+    {
+        string resource = "Limps.Sessions.Redis.Scripts." + name + ".lua";
+        using Stream stream = typeof(RedisScripts).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"The script resource {resource} is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }

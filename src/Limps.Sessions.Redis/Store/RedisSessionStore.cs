@@ -13,7 +13,7 @@ namespace Limps.Sessions.Redis;
 internal sealed class RedisSessionStore
 {
     private const long TicksPerMicrosecond = 10;
-    private const int CommonArgumentCount = 12;
+    private const int CommonArgumentCount = 13;
     private const int MaxInternedReasons = 1_000;
 
     private static readonly string[] TransientServerErrors =
@@ -62,7 +62,7 @@ internal sealed class RedisSessionStore
         ReplicaId = NewToken();
         MaxSessions = options.MaxSessions;
         TouchToleranceMicros = MicrosUp(redisOptions.TouchWriteTolerance.Ticks);
-        HeartbeatMillis = (long)redisOptions.LeaseHolderTimeout.TotalMilliseconds;
+        LeaseMillis = (long)redisOptions.LeaseHolderTimeout.TotalMilliseconds;
 
         _prefix = redisOptions.KeyPrefix;
         _idleMicros = MicrosUp(options.IdleTimeout.Ticks);
@@ -92,7 +92,8 @@ internal sealed class RedisSessionStore
 
     public long TouchToleranceMicros { get; }
 
-    public long HeartbeatMillis { get; }
+    /// <summary>Gets how long a lease lives in Redis unless its holder renews it, in milliseconds.</summary>
+    public long LeaseMillis { get; }
 
     public IConnectionMultiplexer Connection => _connection;
 
@@ -116,7 +117,7 @@ internal sealed class RedisSessionStore
         return rest < 0 ? micros - 1 : micros;
     }
 
-    /// <summary>A fresh random token (replica ids, session incarnations).</summary>
+    /// <summary>A fresh random token (replica ids, session incarnations, leases).</summary>
     public static string NewToken()
     {
         Span<byte> bytes = stackalloc byte[9];
@@ -150,6 +151,7 @@ internal sealed class RedisSessionStore
         args[9] = _skewMicros;
         args[10] = _announce;
         args[11] = _recheckMicros;
+        args[12] = LeaseMillis;
         return args;
     }
 
@@ -171,8 +173,10 @@ internal sealed class RedisSessionStore
                 return await Bound(Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (IsUnavailable(ex))
+        catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)
         {
+            // Any other Redis error (a script error, a wrong type at a key) says no more than "cannot answer" to the
+            // caller, and its message names the key too.
             throw Unavailable(ex);
         }
     }
@@ -184,7 +188,7 @@ internal sealed class RedisSessionStore
         {
             return await Bound(command(Database), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUnavailable(ex))
+        catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)
         {
             throw Unavailable(ex);
         }
@@ -200,8 +204,17 @@ internal sealed class RedisSessionStore
         _ => false,
     };
 
-    public static SessionStoreUnavailableException Unavailable(Exception inner) =>
-        new("The Redis session store is unavailable: " + inner.Message, inner);
+    /// <summary>
+    /// The exception callers see when Redis fails. StackExchange.Redis names the command and its key in its messages,
+    /// and a key holds a full session id; so the message is rewritten with every id masked, and the original is not
+    /// attached (its message, and those of the exceptions inside it, would carry the id): a
+    /// <see cref="RedisStoreFailure"/> with the masked message, the original's type and its stack trace stands in.
+    /// </summary>
+    public static SessionStoreUnavailableException Unavailable(Exception inner)
+    {
+        RedisStoreFailure failure = RedisStoreFailure.From(inner);
+        return new SessionStoreUnavailableException("The Redis session store is unavailable: " + failure.Message, failure);
+    }
 
     /// <summary>Turns a stored reason code (and the description kept for a custom one) back into a reason.</summary>
     public ExpiryReason Reason(string code, string? description)

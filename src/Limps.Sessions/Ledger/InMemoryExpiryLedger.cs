@@ -9,14 +9,17 @@ namespace Limps.Sessions;
 /// </summary>
 /// <remarks>
 /// Tombstones are stored compactly (the 128 bits of a standard id instead of its string, instants as ticks, one
-/// shared instance per reason code), about 100 bytes each. Operations take one short lock; a lookup of an unknown id
+/// shared instance per reason code and per owner key), about 100 bytes each. Operations take one short lock; a lookup of an unknown id
 /// is a single hash probe and never adds anything.
 /// </remarks>
 public sealed class InMemoryExpiryLedger : IExpiryLedger
 {
+    private const int MaxInternedOwners = 4_096;
+
     private readonly Dictionary<LedgerKey, StoredTombstone> _byId = [];
     private readonly Queue<LedgerKey> _insertionOrder = new();
     private readonly Dictionary<string, ExpiryReason> _reasons = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly IClock _clock;
     private readonly long _retentionTicks;
@@ -61,7 +64,8 @@ public sealed class InMemoryExpiryLedger : IExpiryLedger
         LedgerKey key = LedgerKey.From(session.Id);
         lock (_lock)
         {
-            var stored = new StoredTombstone(Intern(session.Reason), expiredAt, session.LastActiveAt.ToUnixTimeTicks());
+            var stored = new StoredTombstone(
+                Intern(session.Reason), expiredAt, session.LastActiveAt.ToUnixTimeTicks(), InternOwner(session.Owner));
 
             // An id recorded again (a later session reused it) replaces its tombstone in place and keeps its place
             // in the eviction order, so the queue never holds an id twice.
@@ -104,7 +108,8 @@ public sealed class InMemoryExpiryLedger : IExpiryLedger
                 id,
                 stored.Reason,
                 Instant.FromUnixTimeTicks(stored.ExpiredAtTicks),
-                Instant.FromUnixTimeTicks(stored.LastActiveTicks)));
+                Instant.FromUnixTimeTicks(stored.LastActiveTicks),
+                stored.Owner));
     }
 
     /// <inheritdoc />
@@ -136,6 +141,30 @@ public sealed class InMemoryExpiryLedger : IExpiryLedger
         return reason;
     }
 
+    // Owner keys are few and repeated (one per user), but each session usually brings its own copy of the string: keep
+    // one shared copy per owner, so a user's thousand tombstones hold one string. The table is cleared when it grows
+    // past a bound, so a flood of distinct owners costs no more than storing each tombstone's own string.
+    private string? InternOwner(string? owner)
+    {
+        if (owner is null)
+        {
+            return null;
+        }
+
+        if (_owners.TryGetValue(owner, out string? shared))
+        {
+            return shared;
+        }
+
+        if (_owners.Count >= MaxInternedOwners)
+        {
+            _owners.Clear();
+        }
+
+        _owners[owner] = owner;
+        return owner;
+    }
+
     // Drops from the oldest end while over capacity or past retention. Tombstones are queued in the order they were
     // first recorded, which is close to the order they expired; one behind a younger head is still answered exactly
     // (FindAsync checks retention itself) and is dropped once it reaches the head.
@@ -153,5 +182,5 @@ public sealed class InMemoryExpiryLedger : IExpiryLedger
         return dropped;
     }
 
-    private readonly record struct StoredTombstone(ExpiryReason Reason, long ExpiredAtTicks, long LastActiveTicks);
+    private readonly record struct StoredTombstone(ExpiryReason Reason, long ExpiredAtTicks, long LastActiveTicks, string? Owner);
 }

@@ -628,7 +628,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private ValueTask CompleteEnd(SessionEntry entry, ExpiryReason reason, long expiredAtTicks, long finalState)
     {
         var tombstone = new ExpiredSession(
-            entry.Id, reason, ToInstant(expiredAtTicks), ToInstant(LastActiveTicks(finalState)));
+            entry.Id, reason, ToInstant(expiredAtTicks), ToInstant(LastActiveTicks(finalState)), entry.Extras?.Owner);
         Volatile.Write(ref entry.Tombstone, tombstone);
 
 #pragma warning disable CA2012 // Consumed exactly once: checked for synchronous completion, else awaited.

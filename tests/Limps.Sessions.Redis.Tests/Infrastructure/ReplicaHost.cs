@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Limps.Sessions.AspNetCore;
 using Limps.Sessions.SampleHost;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -67,6 +68,10 @@ public sealed class ReplicaHost : IAsyncDisposable
             builder.Services.AddSingleton<IClock>(clock);
             builder.Services.AddSingleton<TimeProvider>(time);
             builder.Services.AddLimpsSessions().UseRedis(connection).ConfigureRedis(o => o.KeyPrefix = prefix);
+
+            // Callers named in X-Test-User are authenticated (so their sessions are bound to them); others are anonymous.
+            builder.Services.AddAuthentication(TestUserAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, TestUserAuthenticationHandler>(TestUserAuthenticationHandler.SchemeName, null);
             builder.Services.Configure<LimpsSessionsOptions>(o =>
             {
                 o.SweepInterval = TimeSpan.FromMinutes(1);
@@ -108,9 +113,14 @@ public sealed class ReplicaHost : IAsyncDisposable
     /// <summary>Moves this replica's timers on by one sweep interval, so its hosted sweeper runs once.</summary>
     public void TickSweeper() => Time.Advance(TimeSpan.FromMinutes(1));
 
-    public HttpRequestMessage Request(HttpMethod method, string? sessionId = null, string? body = null)
+    public HttpRequestMessage Request(HttpMethod method, string? sessionId = null, string? body = null, string? user = null)
     {
         var request = new HttpRequestMessage(method, "/mcp");
+        if (user is not null)
+        {
+            request.Headers.Add(TestUserAuthenticationHandler.Header, user);
+        }
+
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (sessionId is not null)
@@ -138,26 +148,26 @@ public sealed class ReplicaHost : IAsyncDisposable
     }
 
     /// <summary>Runs the MCP handshake over raw HTTP and returns the session id the server issued.</summary>
-    public async Task<string> InitializeAsync()
+    public async Task<string> InitializeAsync(string? user = null)
     {
         using HttpResponseMessage response = await Client.SendAsync(Request(HttpMethod.Post, body: JsonRpc("initialize", 1, new
         {
             protocolVersion = ProtocolVersion,
             capabilities = new { },
             clientInfo = new { name = "limps-redis-tests", version = "1.0" },
-        })));
+        }), user: user));
         response.EnsureSuccessStatusCode();
         string id = response.Headers.GetValues(SessionHeaders.SessionId).Single();
         using HttpResponseMessage initialized = await Client.SendAsync(
-            Request(HttpMethod.Post, id, JsonRpc("notifications/initialized", id: null)));
+            Request(HttpMethod.Post, id, JsonRpc("notifications/initialized", id: null), user));
         initialized.EnsureSuccessStatusCode();
         return id;
     }
 
-    public Task<HttpResponseMessage> CallEchoAsync(string sessionId, string message = "hi") =>
+    public Task<HttpResponseMessage> CallEchoAsync(string sessionId, string message = "hi", string? user = null) =>
         Client.SendAsync(Request(HttpMethod.Post, sessionId,
-            JsonRpc("tools/call", 3, new { name = "echo", arguments = new { message } })));
+            JsonRpc("tools/call", 3, new { name = "echo", arguments = new { message } }), user));
 
-    public Task<HttpResponseMessage> DeleteAsync(string sessionId) =>
-        Client.SendAsync(Request(HttpMethod.Delete, sessionId));
+    public Task<HttpResponseMessage> DeleteAsync(string sessionId, string? user = null) =>
+        Client.SendAsync(Request(HttpMethod.Delete, sessionId, user: user));
 }

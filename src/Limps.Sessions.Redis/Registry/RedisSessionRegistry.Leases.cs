@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using StackExchange.Redis;
+
+namespace Limps.Sessions.Redis;
+
+/// <summary>Request leases: one token each, chosen here, renewed while held, released by token.</summary>
+public sealed partial class RedisSessionRegistry
+{
+    // The leases this replica holds, by token: what the heartbeat renews.
+    private readonly ConcurrentDictionary<string, SessionId> _held = new(StringComparer.Ordinal);
+
+    /// <summary>Gets how many leases this replica holds open.</summary>
+    internal int LocalLeases => _held.Count;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// When this throws <see cref="SessionStoreUnavailableException"/> because the answer came too late, Redis may
+    /// still have opened the lease; it is released in the background by its token, and lapses by itself after
+    /// <see cref="RedisSessionStoreOptions.LeaseHolderTimeout"/> if even that cannot reach Redis.
+    /// </remarks>
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<SessionLease> BeginLeaseAsync(SessionId id, CancellationToken cancellationToken = default)
+    {
+        string token = RedisSessionStore.NewToken();
+        SessionLookup lookup;
+        try
+        {
+            lookup = await VisitAsync(id, Access.Lease, cancellationToken, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SessionStoreUnavailableException or OperationCanceledException)
+        {
+            Defer(new PendingWrite(PendingWriteKind.Release, id, token));
+            throw;
+        }
+
+        if (!lookup.IsActive)
+        {
+            return SessionLease.NotHeld(lookup);
+        }
+
+        _held[token] = id;
+        EnsureHeartbeat();
+        return new RedisSessionLease(this, id, token, lookup);
+    }
+
+    /// <summary>The tokens of the leases this replica holds on a session (tests look at them in Redis).</summary>
+    internal IReadOnlyList<string> HeldTokens(SessionId id) =>
+        _held.Where(pair => pair.Value == id).Select(pair => pair.Key).ToArray();
+
+    /// <summary>Releases one lease; a release Redis did not take is retried with the next heartbeat.</summary>
+    internal async ValueTask ReleaseLeaseAsync(SessionId id, string token)
+    {
+        // Stop renewing first: whatever happens next, the lease lapses at the latest one holder timeout from now.
+        _held.TryRemove(token, out _);
+        try
+        {
+            await ReleaseInStoreAsync(id, token).ConfigureAwait(false);
+        }
+        catch (SessionStoreUnavailableException ex)
+        {
+            RedisLog.LeaseReleaseDeferred(_logger, id.Masked, ex);
+            Defer(new PendingWrite(PendingWriteKind.Release, id, token));
+            throw;
+        }
+    }
+
+    private async Task ReleaseInStoreAsync(SessionId id, string token)
+    {
+        RedisValue[] args = _store.Arguments(2);
+        args[RedisSessionStore.Own(0)] = id.ToString();
+        args[RedisSessionStore.Own(1)] = token;
+        await _store.EvaluateAsync(RedisScripts.Release, _store.Keys.Session(id), args, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    // One script per session (its keys share one hash slot), all sent at once: the connection pipelines them.
+    private async Task RenewHeldAsync()
+    {
+        if (_held.IsEmpty)
+        {
+            return;
+        }
+
+        var bySession = new Dictionary<SessionId, List<string>>();
+        foreach (KeyValuePair<string, SessionId> pair in _held)
+        {
+            if (!bySession.TryGetValue(pair.Value, out List<string>? tokens))
+            {
+                bySession[pair.Value] = tokens = [];
+            }
+
+            tokens.Add(pair.Key);
+        }
+
+        var renewals = new List<Task<RedisResult>>(bySession.Count);
+        foreach ((SessionId id, List<string> tokens) in bySession)
+        {
+            RedisValue[] args = _store.Arguments(1 + tokens.Count);
+            args[RedisSessionStore.Own(0)] = id.ToString();
+            for (int i = 0; i < tokens.Count; i++)
+            {
+                args[RedisSessionStore.Own(1 + i)] = tokens[i];
+            }
+
+            renewals.Add(_store.EvaluateAsync(RedisScripts.Renew, _store.Keys.Session(id), args, CancellationToken.None));
+        }
+
+        await Task.WhenAll(renewals).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,283 @@
+using System.Text;
+using Limps.Sessions.Redis.Tests.Infrastructure;
+using NodaTime;
+using NodaTime.Testing;
+using StackExchange.Redis;
+
+namespace Limps.Sessions.Redis.Tests;
+
+/// <summary>
+/// Each Lua script of the store run on its own against the real redis-server, as the registry sends it (embedded
+/// resource, prelude in front, common arguments built by the store), with its keys and answer checked.
+/// </summary>
+[CancelAfter(30_000)]
+public class RedisScriptTests
+{
+    private FakeClock _clock = null!;
+    private string _prefix = null!;
+    private IDatabase _db = null!;
+    private RedisSessionStore _store = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _clock = new FakeClock(TestTime.Start);
+        _prefix = RedisTestServer.NewPrefix();
+        _db = RedisTestServer.Connection.GetDatabase();
+        _store = new RedisSessionStore(
+            RedisTestServer.Connection,
+            new LimpsSessionsOptions(),
+            new RedisSessionStoreOptions { KeyPrefix = _prefix, LeaseHolderTimeout = TimeSpan.FromMinutes(1), AnnounceEnds = true },
+            _clock);
+    }
+
+    [Test]
+    public async Task Every_script_is_an_embedded_resource_behind_the_prelude_and_Redis_caches_it_under_its_digest()
+    {
+        string prelude = ResourceText("prelude");
+        IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
+        RedisScripts.All.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.HaveCount(10);
+        foreach ((string name, RedisScript script) in RedisScripts.All)
+        {
+            script.Text.Should().Be(prelude + ResourceText(name), name);
+            byte[] digest = await server.ScriptLoadAsync(script.Text);
+            digest.Should().Equal(script.Hash, name);
+        }
+
+        ReferenceEquals(RedisScripts.Load("access").Text, RedisScripts.Access.Text).Should().BeFalse("Load reads afresh");
+        RedisScripts.Access.Should().BeSameAs(RedisScripts.All[0].Script, "the registry's scripts are read once");
+    }
+
+    [Test]
+    public async Task Create_writes_the_hash_schedules_the_deadline_and_refuses_a_live_id_or_a_full_store()
+    {
+        SessionId id = SessionId.New();
+        RedisResult[] created = await Create(id, owner: "alice", incarnation: "g1", max: 2);
+        created.Select(r => (string?)r).Should().Equal("1", Micros(TestTime.Start).ToString(System.Globalization.CultureInfo.InvariantCulture), "0");
+        HashEntry[] hash = await _db.HashGetAllAsync(SessionKey(id));
+        hash.ToDictionary(e => (string)e.Name!, e => (string?)e.Value).Should().BeEquivalentTo(new Dictionary<string, string?>
+        {
+            ["c"] = Micros(TestTime.Start).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["a"] = Micros(TestTime.Start).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["n"] = "0",
+            ["g"] = "g1",
+            ["o"] = "alice",
+        });
+        (await _db.SortedSetScoreAsync(_prefix + "deadlines", id.ToString())).Should().Be(Micros(TestTime.Start + TestTime.Minutes(30)));
+
+        ((long)(await Create(id, null, "g2", 2))[0]).Should().Be(0, "a live session has the id");
+        await Create(SessionId.New(), null, "g3", 2);
+        ((long)(await Create(SessionId.New(), null, "g4", 2))[0]).Should().Be(-1, "at capacity");
+    }
+
+    [Test]
+    public async Task A_lease_is_a_token_with_an_expiry_in_Redis_time_written_once_however_often_it_is_sent()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, null, "g", 10);
+        long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        RedisResult[] first = await Access(id, "b", "tok");
+        RedisResult[] again = await Access(id, "b", "tok");
+
+        ((long)first[0]).Should().Be(1);
+        ((long)again[0]).Should().Be(1);
+        (await _db.HashGetAsync(SessionKey(id), "n")).Should().Be(1, "the same token sent twice is one lease");
+        long expiresAt = (long)await _db.HashGetAsync(SessionKey(id), "l:tok");
+        expiresAt.Should().BeInRange(before + 60_000 - 1_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 60_000 + 1_000);
+    }
+
+    [Test]
+    public async Task Release_takes_one_token_once_and_restarts_the_idle_clock()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, null, "g", 10);
+        await Access(id, "b", "t1");
+        await Access(id, "b", "t2");
+        _clock.Advance(TestTime.Minutes(5));
+
+        ((long)await Run(RedisScripts.Release, SessionKey(id), id.ToString(), "t1")).Should().Be(1);
+        ((long)await Run(RedisScripts.Release, SessionKey(id), id.ToString(), "t1")).Should().Be(0, "a repeated release changes nothing");
+        ((long)await Run(RedisScripts.Release, SessionKey(id), id.ToString(), "nobody's")).Should().Be(0);
+
+        (await _db.HashGetAsync(SessionKey(id), "n")).Should().Be(1);
+        (await _db.HashExistsAsync(SessionKey(id), "l:t2")).Should().BeTrue();
+        (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(TestTime.Start + TestTime.Minutes(5)));
+    }
+
+    [Test]
+    public async Task Renew_moves_on_the_tokens_still_there_and_answers_how_many()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, null, "g", 10);
+        await Access(id, "b", "t1");
+        await _db.HashSetAsync(SessionKey(id), "l:t1", 5);
+
+        ((long)await Run(RedisScripts.Renew, SessionKey(id), id.ToString(), "t1", "gone")).Should().Be(1);
+        ((long)await _db.HashGetAsync(SessionKey(id), "l:t1")).Should().BeGreaterThan(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 50_000);
+        (await _db.HashExistsAsync(SessionKey(id), "l:gone")).Should().BeFalse("a renewal never creates a lease");
+        ((long)await Run(RedisScripts.Renew, SessionKey(SessionId.New()), SessionId.New().ToString(), "t1")).Should().Be(0);
+    }
+
+    [Test]
+    public async Task A_lapsed_lease_no_longer_holds_the_session_and_the_idle_clock_restarts_when_it_is_noticed()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, null, "g", 10);
+        RedisValue[] shortLease = _store.Arguments(4);
+        shortLease[12] = 1; // the lease lives 1 ms of Redis's time
+        shortLease[RedisSessionStore.Own(0)] = id.ToString();
+        shortLease[RedisSessionStore.Own(1)] = "b";
+        shortLease[RedisSessionStore.Own(2)] = 0;
+        shortLease[RedisSessionStore.Own(3)] = "orphan";
+        await _db.ScriptEvaluateAsync(RedisScripts.Access.Text, [SessionKey(id)], shortLease);
+        _clock.Advance(TestTime.Minutes(31));
+
+        (await Eventually.TrueAsync(async () =>
+            {
+                await Run(RedisScripts.Sweep, _prefix + "deadlines", 100);
+                return !await _db.HashExistsAsync(SessionKey(id), "l:orphan");
+            }))
+            .Should().BeTrue("once Redis's clock passes the lease's expiry, the sweep drops it");
+        (await _db.HashGetAsync(SessionKey(id), "n")).Should().Be(0);
+        (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(_clock.GetCurrentInstant()), "the idle clock restarted when it was noticed");
+        _clock.Advance(TestTime.Minutes(30));
+        RedisResult[] swept = (RedisResult[])(await Run(RedisScripts.Sweep, _prefix + "deadlines", 100))!;
+        ((string?)swept[1]).Should().Be(id.ToString());
+    }
+
+    [Test]
+    public async Task Abandon_takes_back_only_the_given_incarnation_and_only_while_unused()
+    {
+        SessionId unused = SessionId.New();
+        SessionId touched = SessionId.New();
+        SessionId leased = SessionId.New();
+        await Create(unused, null, "g1", 10);
+        await Create(touched, null, "g2", 10);
+        await Create(leased, null, "g3", 10);
+        _clock.Advance(Duration.FromSeconds(5));
+        await Access(touched, "t", string.Empty);
+        await Access(leased, "b", "tok");
+
+        ((long)await Run(RedisScripts.Abandon, SessionKey(unused), unused.ToString(), "other")).Should().Be(0);
+        ((long)await Run(RedisScripts.Abandon, SessionKey(unused), unused.ToString(), "g1")).Should().Be(1);
+        ((long)await Run(RedisScripts.Abandon, SessionKey(touched), touched.ToString(), "g2")).Should().Be(0);
+        ((long)await Run(RedisScripts.Abandon, SessionKey(leased), leased.ToString(), "g3")).Should().Be(0);
+
+        (await _db.KeyExistsAsync(SessionKey(unused))).Should().BeFalse();
+        (await _db.KeyExistsAsync(TombstoneKey(unused))).Should().BeFalse("nobody knew of it: no tombstone");
+        (await _db.SortedSetScoreAsync(_prefix + "deadlines", unused.ToString())).Should().BeNull();
+        (await _db.KeyExistsAsync(SessionKey(touched))).Should().BeTrue();
+        (await _db.KeyExistsAsync(SessionKey(leased))).Should().BeTrue();
+    }
+
+    [Test]
+    public async Task End_keeps_the_owner_in_the_tombstone_answers_it_and_announces_it()
+    {
+        SessionId id = SessionId.New();
+        string owner = "user\nwith \u001F odd bytes é";
+        await Create(id, owner, "g", 10);
+        var heard = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ISubscriber subscriber = RedisTestServer.Connection.GetSubscriber();
+        RedisChannel channel = RedisChannel.Literal(_prefix + "ended");
+        await subscriber.SubscribeAsync(channel, (_, message) => heard.TrySetResult((byte[])message!));
+
+        RedisResult[] reply = (RedisResult[])(await Run(RedisScripts.End, SessionKey(id), id.ToString(), "revoked", "Revoked by an admin."))!;
+
+        reply.Select(r => (string?)r).Should().Equal(
+            "1", "revoked", "Revoked by an admin.", Micros(TestTime.Start).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Micros(TestTime.Start).ToString(System.Globalization.CultureInfo.InvariantCulture), "1", "1", owner, "1");
+        (await _db.HashGetAsync(TombstoneKey(id), "o")).Should().Be(owner);
+        (await _db.KeyExistsAsync(SessionKey(id))).Should().BeFalse();
+        byte[] announcement = await heard.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        int ownerBytes = Encoding.UTF8.GetByteCount(owner);
+        string expected = $"{_store.ReplicaId}\n{id}\nrevoked\n{Micros(TestTime.Start)}\n{Micros(TestTime.Start)}\n{ownerBytes}\n{owner}Revoked by an admin.";
+        announcement.Should().Equal(Encoding.UTF8.GetBytes(expected));
+        await subscriber.UnsubscribeAsync(channel);
+
+        ((long)((RedisResult[])(await Run(RedisScripts.End, SessionKey(id), id.ToString(), "deleted", string.Empty))!)[0])
+            .Should().Be(0, "first end wins");
+    }
+
+    [Test]
+    public async Task Sweep_answers_each_ended_session_with_its_owner()
+    {
+        SessionId owned = SessionId.New();
+        SessionId anonymous = SessionId.New();
+        await Create(owned, "alice", "g1", 10);
+        await Create(anonymous, null, "g2", 10);
+        _clock.Advance(TestTime.Minutes(30));
+
+        RedisResult[] reply = (RedisResult[])(await Run(RedisScripts.Sweep, _prefix + "deadlines", 100))!;
+
+        ((long)reply[0]).Should().Be(2);
+        var ended = Enumerable.Range(0, 2).Select(i => reply.Skip(1 + (i * 7)).Take(7).Select(r => (string?)r).ToArray()).ToList();
+        string due = Micros(TestTime.Start + TestTime.Minutes(30)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string last = Micros(TestTime.Start).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ended.Should().ContainEquivalentOf(new[] { owned.ToString(), "timeout", due, last, "1", "alice", "1" });
+        ended.Should().ContainEquivalentOf(new[] { anonymous.ToString(), "timeout", due, last, "1", string.Empty, "0" });
+        (await _db.HashGetAsync(TombstoneKey(owned), "o")).Should().Be("alice");
+        (await _db.HashExistsAsync(TombstoneKey(anonymous), "o")).Should().BeFalse();
+    }
+
+    [Test]
+    public async Task Record_writes_a_tombstone_with_or_without_owner_and_prune_drops_it_past_retention()
+    {
+        SessionId owned = SessionId.New();
+        SessionId anonymous = SessionId.New();
+        long x = Micros(TestTime.Start);
+
+        ((long)await Run(RedisScripts.Record, TombstoneKey(owned), owned.ToString(), "closed", string.Empty, x, x, 1, "bob")).Should().Be(1);
+        ((long)await Run(RedisScripts.Record, TombstoneKey(anonymous), anonymous.ToString(), "closed", string.Empty, x, x, 0, string.Empty)).Should().Be(1);
+
+        (await _db.HashGetAsync(TombstoneKey(owned), "o")).Should().Be("bob");
+        (await _db.HashExistsAsync(TombstoneKey(anonymous), "o")).Should().BeFalse();
+        (await _db.SortedSetLengthAsync(_prefix + "ledger")).Should().Be(2);
+        _clock.Advance(Duration.FromHours(24));
+        ((long)await Run(RedisScripts.Prune, _prefix + "ledger")).Should().Be(2);
+        (await _db.KeyExistsAsync(TombstoneKey(owned))).Should().BeFalse();
+    }
+
+    [Test]
+    public async Task Store_initialize_keeps_the_parameters_in_the_hash_or_pending_until_the_session_exists()
+    {
+        SessionId early = SessionId.New();
+        SessionId live = SessionId.New();
+        await Create(live, null, "g", 10);
+
+        await Run(RedisScripts.StoreInitialize, SessionKey(early), early.ToString(), "{\"early\":1}", 60_000);
+        await Run(RedisScripts.StoreInitialize, SessionKey(live), live.ToString(), "{\"late\":1}", 60_000);
+
+        (await _db.StringGetAsync($"{_prefix}{{{early}}}:mcp")).Should().Be("{\"early\":1}");
+        (await _db.HashGetAsync(SessionKey(live), "i")).Should().Be("{\"late\":1}");
+        await Create(early, null, "g", 10);
+        (await _db.HashGetAsync(SessionKey(early), "i")).Should().Be("{\"early\":1}", "registration absorbs the pending parameters");
+        (await _db.KeyExistsAsync($"{_prefix}{{{early}}}:mcp")).Should().BeFalse();
+    }
+
+    private static string ResourceText(string name)
+    {
+        using Stream stream = typeof(RedisScripts).Assembly.GetManifestResourceStream($"Limps.Sessions.Redis.Scripts.{name}.lua")!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static long Micros(Instant instant) => instant.ToUnixTimeTicks() / 10;
+
+    private RedisKey SessionKey(SessionId id) => $"{_prefix}{{{id}}}:s";
+
+    private RedisKey TombstoneKey(SessionId id) => $"{_prefix}{{{id}}}:t";
+
+    private async Task<RedisResult[]> Create(SessionId id, string? owner, string incarnation, int max) =>
+        (RedisResult[])(await Run(RedisScripts.Create, SessionKey(id), id.ToString(), owner ?? string.Empty, owner is null ? 0 : 1, string.Empty, incarnation, max))!;
+
+    private async Task<RedisResult[]> Access(SessionId id, string mode, string token) =>
+        (RedisResult[])(await Run(RedisScripts.Access, SessionKey(id), id.ToString(), mode, 0, token))!;
+
+    private Task<RedisResult> Run(RedisScript script, RedisKey key, params RedisValue[] own)
+    {
+        RedisValue[] args = _store.Arguments(own.Length);
+        own.CopyTo(args, RedisSessionStore.Own(0));
+        return _store.EvaluateAsync(script, key, args, CancellationToken.None);
+    }
+}
