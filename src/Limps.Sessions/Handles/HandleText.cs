@@ -84,18 +84,22 @@ internal static class HandleText
         };
     }
 
-    /// <summary>A short human duration: "24 h", "30 min", "1 h 30 min", "7 d", "1.5 s" is written "1 s 500 ms".</summary>
+    /// <summary>
+    /// A short human duration: whole days from 2 days up ("7 d"), otherwise hours and smaller units ("24 h", "36 h",
+    /// "1 h 30 min", "1 s 500 ms"), as a policy sentence reads best.
+    /// </summary>
     public static string Duration(TimeSpan span)
     {
-        var parts = new List<string>(4);
-        if (span.Days > 0)
+        if (span.Ticks % TimeSpan.TicksPerDay == 0 && span.Days >= 2)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{span.Days} d"));
+            return string.Create(CultureInfo.InvariantCulture, $"{span.Days} d");
         }
 
-        if (span.Hours > 0)
+        var parts = new List<string>(4);
+        long hours = (long)span.TotalHours;
+        if (hours > 0)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{span.Hours} h"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{hours} h"));
         }
 
         if (span.Minutes > 0)
