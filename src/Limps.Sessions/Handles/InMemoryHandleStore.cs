@@ -1,0 +1,381 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NodaTime;
+
+namespace Limps.Sessions;
+
+/// <summary>
+/// An <see cref="IHandleStore{TState}"/> in process memory, for a single server process. States are kept as they are
+/// (not copied or serialised).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Built on the session core: the kind's handles are the sessions of an <see cref="InMemorySessionRegistry"/> of their
+/// own (a handle is a valid <see cref="SessionId"/>, its owner the session's owner, the kind's options its session
+/// options), so idle and lifetime expiry, first-reason-wins, the sweep that costs in proportion to what is due, the
+/// bounded ledger, lifecycle observers, metrics (tagged <c>limps.handle.kind</c>) and masked logging are the ones
+/// sessions have. The store keeps each handle's owner and state beside its registry entry, and an index of each
+/// owner's handles for listing and the per-owner cap.
+/// </para>
+/// <para>
+/// A use of a live handle is two dictionary hits and a registry touch, and allocates nothing. Tombstones are kept
+/// under a key derived from the handle and its owner, so an ended handle's reason is told only to its owner.
+/// </para>
+/// </remarks>
+/// <typeparam name="TState">The application's state kept per handle.</typeparam>
+public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposable
+{
+    private readonly HandleKindOptions _kind;
+    private readonly HandleFormat _format;
+    private readonly ConcurrentDictionary<string, HandleSlot<TState>> _slots = new();
+    private readonly OwnerIndex<TState> _owners = new();
+    private readonly OwnerScopedLedger _ledger;
+    private readonly InMemorySessionRegistry _registry;
+    private readonly KindMeterFactory _meters;
+    private readonly ILogger _logger;
+    private readonly long _idleTicks;
+    private readonly long _lifetimeTicks;
+
+    /// <summary>Creates a store.</summary>
+    /// <param name="options">The kind's settings; validated and copied here.</param>
+    /// <param name="clock">The clock every expiry decision reads; <see langword="null"/> for <see cref="SystemClock.Instance"/>.</param>
+    /// <param name="observers">Notified when handles start and end (with the handle as the session id).</param>
+    /// <param name="loggerFactory">Where log lines go; handles are always masked.</param>
+    /// <param name="meterFactory">Creates the <c>Limps.Sessions</c> meter (tagged with the kind); <see langword="null"/> creates a standalone one.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A setting is not valid; the message names its key.</exception>
+    public InMemoryHandleStore(
+        HandleKindOptions options,
+        IClock? clock = null,
+        IEnumerable<ISessionLifecycleObserver>? observers = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
+    {
+        HandleKindOptionsValidator.ThrowIfInvalid(options);
+        _kind = options.Clone();
+        _format = new HandleFormat(_kind.Prefix);
+        _idleTicks = _kind.IdleTimeout.Ticks;
+        _lifetimeTicks = _kind.MaxLifetime.Ticks;
+        clock ??= SystemClock.Instance;
+
+        LimpsSessionsOptions sessionOptions = _kind.ToSessionOptions();
+        _ledger = new OwnerScopedLedger(new InMemoryExpiryLedger(sessionOptions, clock), OwnerOf);
+        _meters = new KindMeterFactory(meterFactory, _kind.Name);
+        _logger = loggerFactory is null
+            ? NullLogger.Instance
+            : new NonThrowingLogger(loggerFactory.CreateLogger("Limps.Sessions.Handles"));
+        _registry = new InMemorySessionRegistry(
+            sessionOptions,
+            clock,
+            _ledger,
+            [new EndListener(this), .. observers ?? []],
+            loggerFactory?.CreateLogger<InMemorySessionRegistry>(),
+            _meters);
+    }
+
+    /// <inheritdoc />
+    public HandleKindOptions Kind => _kind.Clone();
+
+    /// <summary>Gets the registry that keeps the handles' lifecycle, for tests.</summary>
+    internal InMemorySessionRegistry Registry => _registry;
+
+    /// <summary>Gets the ledger of ended handles, for tests.</summary>
+    internal IExpiryLedger Ledger => _ledger;
+
+    /// <summary>Gets how many handles have a state kept, for tests: live ones and ones ending right now.</summary>
+    internal int SlotCount => _slots.Count;
+
+    /// <inheritdoc />
+    public async ValueTask<string> CreateAsync(TState state, string? owner = null, CancellationToken cancellationToken = default)
+    {
+        if (state is null)
+        {
+            throw new ArgumentNullException(nameof(state));
+        }
+
+        SessionId id = _format.NewHandle();
+        var slot = new HandleSlot<TState>(id, owner, state);
+        if (owner is not null && !_owners.TryAdd(slot, _kind.MaxHandlesPerOwner))
+        {
+            // Overdue handles still count until something ends them; end them before refusing.
+            await EndOverdueOfAsync(owner, cancellationToken).ConfigureAwait(false);
+            if (!_owners.TryAdd(slot, _kind.MaxHandlesPerOwner))
+            {
+                HandleLog.HandleCapacityReached(_logger, _kind.Name, _kind.MaxHandlesPerOwner, perOwner: true);
+                throw new HandleCapacityExceededException(_kind.Name, _kind.MaxHandlesPerOwner, perOwner: true);
+            }
+        }
+
+        // The state is in place before the registry knows the handle, so an end (which drops the state) always finds it.
+        string key = id.ToString();
+        _slots[key] = slot;
+        try
+        {
+            await _registry.CreateAsync(id, owner, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SessionCapacityExceededException)
+        {
+            Forget(key, slot);
+            HandleLog.HandleCapacityReached(_logger, _kind.Name, _kind.MaxHandles, perOwner: false);
+            throw new HandleCapacityExceededException(_kind.Name, _kind.MaxHandles, perOwner: false);
+        }
+        catch
+        {
+            Forget(key, slot);
+            throw;
+        }
+
+        return key;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<TState> UseAsync(string? handle, string? caller = null, CancellationToken cancellationToken = default)
+    {
+        if (!_format.TryParse(handle, out SessionId id))
+        {
+            return ValueTask.FromException<TState>(Invalid(handle));
+        }
+
+        if (!_slots.TryGetValue(handle, out HandleSlot<TState>? slot))
+        {
+            return AnswerEndedAsync<TState>(id, handle, caller, cancellationToken);
+        }
+
+        if (!IsOwnedBy(slot, caller))
+        {
+            return ValueTask.FromException<TState>(Foreign(handle));
+        }
+
+        ValueTask<SessionLookup> touched = _registry.TouchAsync(id, cancellationToken);
+        if (!touched.IsCompletedSuccessfully)
+        {
+            return AwaitUseAsync(touched, slot, handle, caller, cancellationToken);
+        }
+
+        SessionLookup lookup = touched.Result;
+        return lookup.IsActive
+            ? new ValueTask<TState>(Read(slot))
+            : AnswerNotLiveAsync<TState>(lookup, id, handle, caller, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TState> UpdateAsync(
+        string? handle, string? caller, Func<TState, TState> update, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (!_format.TryParse(handle, out SessionId id))
+        {
+            throw Invalid(handle);
+        }
+
+        if (!_slots.TryGetValue(handle, out HandleSlot<TState>? slot))
+        {
+            return await AnswerEndedAsync<TState>(id, handle, caller, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!IsOwnedBy(slot, caller))
+        {
+            throw Foreign(handle);
+        }
+
+        // A lease keeps the handle from idling out while the update runs, and restarts its idle clock when it ends.
+        SessionLease lease = await _registry.BeginLeaseAsync(id, cancellationToken).ConfigureAwait(false);
+        await using (lease.ConfigureAwait(false))
+        {
+            if (!lease.IsHeld)
+            {
+                return await AnswerNotLiveAsync<TState>(lease.Lookup, id, handle, caller, cancellationToken).ConfigureAwait(false);
+            }
+
+            lock (slot)
+            {
+                TState next = update(slot.State);
+                if (next is null)
+                {
+                    throw new InvalidOperationException($"The update of {_kind.Name} {HandleText.Mask(handle)} returned null; the state is unchanged.");
+                }
+
+                slot.State = next;
+                return next;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DestroyAsync(string? handle, string? caller = null, CancellationToken cancellationToken = default)
+    {
+        if (!_format.TryParse(handle, out SessionId id))
+        {
+            throw Invalid(handle);
+        }
+
+        if (!_slots.TryGetValue(handle, out HandleSlot<TState>? slot))
+        {
+            await AnswerEndedAsync<bool>(id, handle, caller, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!IsOwnedBy(slot, caller))
+        {
+            throw Foreign(handle);
+        }
+
+        if (await _registry.EndAsync(id, ExpiryReason.Deleted, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        // Someone else ended it first (or it was overdue and has now ended for that): say how it ended.
+        SessionLookup lookup = await _registry.LookupAsync(id, cancellationToken).ConfigureAwait(false);
+        await AnswerNotLiveAsync<bool>(lookup, id, handle, caller, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> EndAsync(string? handle, ExpiryReason reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        return _format.TryParse(handle, out SessionId id)
+            ? _registry.EndAsync(id, reason, cancellationToken)
+            : new ValueTask<bool>(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<HandleInfo>> ListAsync(string? caller, CancellationToken cancellationToken = default)
+    {
+        if (caller is null)
+        {
+            return [];
+        }
+
+        var live = new List<HandleInfo>();
+        foreach (HandleSlot<TState> slot in _owners.Of(caller))
+        {
+            SessionLookup lookup = await _registry.LookupAsync(slot.Id, cancellationToken).ConfigureAwait(false);
+            if (lookup.TryGetSession(out SessionInfo session))
+            {
+                live.Add(new HandleInfo(slot.Id.ToString(), session.CreatedAt, session.LastActiveAt, ExpiresAt(session)));
+            }
+        }
+
+        live.Sort(static (a, b) => a.CreatedAt != b.CreatedAt
+            ? a.CreatedAt.CompareTo(b.CreatedAt)
+            : string.CompareOrdinal(a.Handle, b.Handle));
+        return live;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) => _registry.SweepAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) => _registry.CountAsync(cancellationToken);
+
+    /// <summary>Disposes the registry and the meter the store created, if any.</summary>
+    public void Dispose()
+    {
+        _registry.Dispose();
+        _meters.Dispose();
+    }
+
+    private static bool IsOwnedBy(HandleSlot<TState> slot, string? caller) =>
+        string.Equals(slot.Owner, caller, StringComparison.Ordinal);
+
+    // Read under the slot's lock: a state that is a struct larger than a word could otherwise tear mid-update.
+    private static TState Read(HandleSlot<TState> slot)
+    {
+        lock (slot)
+        {
+            return slot.State;
+        }
+    }
+
+    private Instant? ExpiresAt(SessionInfo session)
+    {
+        Instant? at = _idleTicks > 0 ? session.LastActiveAt + Duration.FromTicks(_idleTicks) : null;
+        if (_lifetimeTicks > 0)
+        {
+            Instant lifetimeEnd = session.CreatedAt + Duration.FromTicks(_lifetimeTicks);
+            at = at is { } idle && idle < lifetimeEnd ? idle : lifetimeEnd;
+        }
+
+        return at;
+    }
+
+    private async ValueTask<TState> AwaitUseAsync(
+        ValueTask<SessionLookup> touched, HandleSlot<TState> slot, string handle, string? caller, CancellationToken cancellationToken)
+    {
+        SessionLookup lookup = await touched.ConfigureAwait(false);
+        return lookup.IsActive
+            ? Read(slot)
+            : await AnswerNotLiveAsync<TState>(lookup, slot.Id, handle, caller, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The registry said the handle is not live. Its tombstone (when the registry still holds the ended entry) is the
+    // answer; otherwise the owner-scoped ledger is, since the registry itself cannot read it without the caller.
+    private ValueTask<T> AnswerNotLiveAsync<T>(
+        SessionLookup lookup, SessionId id, string handle, string? caller, CancellationToken cancellationToken) =>
+        lookup.TryGetExpiry(out ExpiredSession? ended)
+            ? ValueTask.FromException<T>(Expired(handle, ended))
+            : AnswerEndedAsync<T>(id, handle, caller, cancellationToken);
+
+    private async ValueTask<T> AnswerEndedAsync<T>(SessionId id, string handle, string? caller, CancellationToken cancellationToken)
+    {
+        ExpiredSession? ended = await _ledger.FindForCallerAsync(id, caller, cancellationToken).ConfigureAwait(false);
+        throw ended is null
+            ? HandleUnavailableException.NotFound(_kind.Name, handle, _kind.CreateToolName)
+            : Expired(handle, ended);
+    }
+
+    private HandleUnavailableException Expired(string handle, ExpiredSession ended) =>
+        HandleUnavailableException.Expired(_kind.Name, handle, ended.Reason, ended.ExpiredAt, _kind.CreateToolName);
+
+    private HandleUnavailableException Invalid(string? handle) =>
+        HandleUnavailableException.Invalid(_kind.Name, handle, _kind.CreateToolName);
+
+    // Another user's handle is answered exactly as an unknown one, and left untouched.
+    private HandleUnavailableException Foreign(string handle)
+    {
+        if (_logger.IsEnabled(LogLevel.Warning))
+        {
+            HandleLog.HandleOwnerMismatch(_logger, _kind.Name, HandleText.Mask(handle));
+        }
+
+        return HandleUnavailableException.NotFound(_kind.Name, handle, _kind.CreateToolName);
+    }
+
+    private async ValueTask EndOverdueOfAsync(string owner, CancellationToken cancellationToken)
+    {
+        foreach (HandleSlot<TState> slot in _owners.Of(owner))
+        {
+            // A lookup ends a handle that is past its deadline; the end drops it from the owner's set.
+            await _registry.LookupAsync(slot.Id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private OwnerOf OwnerOf(SessionId id) =>
+        _slots.TryGetValue(id.ToString(), out HandleSlot<TState>? slot) ? new OwnerOf(true, slot.Owner) : default;
+
+    // Runs once per handle, after the registry recorded its tombstone (which needed the owner kept here).
+    private void OnEnded(SessionId id)
+    {
+        if (_slots.TryRemove(id.ToString(), out HandleSlot<TState>? slot))
+        {
+            _owners.Remove(slot);
+        }
+    }
+
+    private void Forget(string key, HandleSlot<TState> slot)
+    {
+        _slots.TryRemove(new KeyValuePair<string, HandleSlot<TState>>(key, slot));
+        _owners.Remove(slot);
+    }
+
+    private sealed class EndListener(InMemoryHandleStore<TState> store) : ISessionLifecycleObserver
+    {
+        public void OnSessionStarted(SessionInfo session)
+        {
+        }
+
+        public void OnSessionEnded(ExpiredSession session) => store.OnEnded(session.Id);
+    }
+}
