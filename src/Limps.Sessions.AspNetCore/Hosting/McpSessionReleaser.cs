@@ -20,7 +20,7 @@ internal sealed class McpSessionReleaser(
     IHostApplicationLifetime? lifetime = null) : BackgroundService, ISessionLifecycleObserver
 {
     // A failing log provider must not turn an answer into a 500 or stop the host.
-    private readonly ILogger _log = new NonThrowingLogger(logger);
+    private readonly ILogger _log = SessionTelemetry.NonThrowing(logger);
 
     private readonly Channel<(SessionId Id, string? Owner)> _queue =
         Channel.CreateUnbounded<(SessionId, string?)>(new UnboundedChannelOptions { SingleReader = true });

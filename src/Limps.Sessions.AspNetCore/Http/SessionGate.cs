@@ -22,7 +22,7 @@ internal sealed class SessionGate(
     private readonly int _maxSessions = options.Value.MaxSessions;
 
     // A failing log provider must not turn an answer into a 500 or stop the host.
-    private readonly ILogger _log = new NonThrowingLogger(logger);
+    private readonly ILogger _log = SessionTelemetry.NonThrowing(logger);
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {

@@ -2,29 +2,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Limps.Sessions.Redis;
 
-/// <summary>Source-generated log messages of the Redis store. Ids are always masked.</summary>
+/// <summary>
+/// Source-generated log events of the Redis store only (ids from 200 up); the events every store shares (started,
+/// ended, capacity, sweep, observer failures) are written by <see cref="SessionTelemetry"/>. Ids are always masked.
+/// </summary>
 internal static partial class RedisLog
 {
-    [LoggerMessage(EventId = 201, EventName = "SessionStarted", Level = LogLevel.Information,
-        Message = "Session {SessionId} started (bound to a user: {HasOwner}).")]
-    public static partial void SessionStarted(ILogger logger, string sessionId, bool hasOwner);
-
-    [LoggerMessage(EventId = 202, EventName = "SessionEnded", Level = LogLevel.Information,
-        Message = "Session {SessionId} ended: {Reason} at {ExpiredAt}.")]
-    public static partial void SessionEnded(ILogger logger, string sessionId, string reason, NodaTime.Instant expiredAt);
-
-    [LoggerMessage(EventId = 203, EventName = "SessionCapacityReached", Level = LogLevel.Warning,
-        Message = "Session capacity of {MaxSessions} live sessions reached; a new session was refused.")]
-    public static partial void SessionCapacityReached(ILogger logger, int maxSessions);
-
-    [LoggerMessage(EventId = 204, EventName = "SweepCompleted", Level = LogLevel.Debug,
-        Message = "Sweep ended {Ended} sessions in {Batches} scripts and pruned {Pruned} tombstones.")]
-    public static partial void SweepCompleted(ILogger logger, int ended, int batches, int pruned);
-
-    [LoggerMessage(EventId = 205, EventName = "ObserverFailed", Level = LogLevel.Error,
-        Message = "A session lifecycle observer threw while handling session {SessionId}; the session's state is not affected.")]
-    public static partial void ObserverFailed(ILogger logger, string sessionId, Exception exception);
-
     [LoggerMessage(EventId = 206, EventName = "LeaseReleaseDeferred", Level = LogLevel.Warning,
         Message = "Releasing a request lease on session {SessionId} failed; it is retried with the next heartbeat.")]
     public static partial void LeaseReleaseDeferred(ILogger logger, string sessionId, Exception exception);

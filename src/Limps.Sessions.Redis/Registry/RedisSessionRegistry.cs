@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime;
 using StackExchange.Redis;
 
@@ -37,9 +36,8 @@ namespace Limps.Sessions.Redis;
 public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
 {
     private readonly RedisSessionStore _store;
-    private readonly ISessionLifecycleObserver[] _observers;
+    private readonly SessionTelemetry _telemetry;
     private readonly ILogger _logger;
-    private readonly SessionMetrics _metrics;
     private readonly ConcurrentQueue<(SessionId Id, string Incarnation)> _pendingReleases = new();
     private readonly Lock _timerLock = new();
     private readonly RedisValue _heartbeatMillis;
@@ -67,9 +65,8 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
         IMeterFactory? meterFactory = null)
     {
         _store = new RedisSessionStore(connection, options, redisOptions, clock);
-        _observers = observers?.ToArray() ?? [];
-        _logger = logger ?? (ILogger)NullLogger.Instance;
-        _metrics = new SessionMetrics(meterFactory);
+        _telemetry = new SessionTelemetry(logger, meterFactory, observers);
+        _logger = _telemetry.Logger;
         _heartbeatMillis = _store.HeartbeatMillis;
     }
 
@@ -141,7 +138,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
 
             if (attempt > 0)
             {
-                RedisLog.SessionCapacityReached(_logger, _store.MaxSessions);
+                _telemetry.CapacityReached(_store.MaxSessions);
                 throw new SessionCapacityExceededException(_store.MaxSessions);
             }
 
@@ -241,7 +238,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
         RedisValue[] pruneArgs = _store.Arguments(0);
         int pruned = (int)(long)(await _store.EvaluateAsync(
             RedisScripts.Prune, _store.Keys.Ledger, pruneArgs, cancellationToken).ConfigureAwait(false));
-        RedisLog.SweepCompleted(_logger, ended, batches, pruned);
+        _telemetry.SweepCompleted(ended, pruned);
         return ended;
     }
 
@@ -293,7 +290,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
             _heartbeat = null;
         }
 
-        _metrics.Dispose();
+        _telemetry.Dispose();
     }
 
     /// <summary>Releases one lease; a release Redis did not take is retried with the next heartbeat.</summary>
@@ -333,7 +330,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
             return;
         }
 
-        Notify(new ExpiredSession(
+        _telemetry.SessionEndedElsewhere(new ExpiredSession(
             id,
             _store.Reason(parts[2], parts[5]),
             RedisSessionStore.FromMicros(expiredAt),
@@ -435,7 +432,7 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
                     return (SessionLookup.NotFound, null);
                 }
 
-                _metrics.ExpiredLookup(tombstone.Reason);
+                _telemetry.ExpiredLookup(tombstone.Reason);
                 return (SessionLookup.Expired(tombstone), null);
             default:
                 return (SessionLookup.NotFound, null);
@@ -449,48 +446,9 @@ public sealed class RedisSessionRegistry : ISessionRegistry, IDisposable
         RedisSessionStore.FromMicros((long)reply[from + 2]),
         RedisSessionStore.FromMicros((long)reply[from + 3]));
 
-    private void Started(SessionInfo info)
-    {
-        _metrics.Started();
-        RedisLog.SessionStarted(_logger, info.Id.Masked, info.Owner is not null);
-        foreach (ISessionLifecycleObserver observer in _observers)
-        {
-            try
-            {
-                observer.OnSessionStarted(info);
-            }
-#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                RedisLog.ObserverFailed(_logger, info.Id.Masked, ex);
-            }
-        }
-    }
+    private void Started(SessionInfo info) => _telemetry.SessionStarted(info);
 
-    private void Ended(ExpiredSession tombstone)
-    {
-        _metrics.Ended(tombstone.Reason);
-        RedisLog.SessionEnded(_logger, tombstone.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
-        Notify(tombstone);
-    }
-
-    private void Notify(ExpiredSession tombstone)
-    {
-        foreach (ISessionLifecycleObserver observer in _observers)
-        {
-            try
-            {
-                observer.OnSessionEnded(tombstone);
-            }
-#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                RedisLog.ObserverFailed(_logger, tombstone.Id.Masked, ex);
-            }
-        }
-    }
+    private void Ended(ExpiredSession tombstone) => _telemetry.SessionEnded(tombstone);
 
     private void EnsureHeartbeat()
     {

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime;
 
 namespace Limps.Sessions;
@@ -32,9 +30,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private readonly IClock _clock;
     private readonly CoarseClock? _coarseClock;
     private readonly IExpiryLedger _ledger;
-    private readonly ISessionLifecycleObserver[] _observers;
-    private readonly ILogger _logger;
-    private readonly SessionMetrics _metrics;
+    private readonly SessionTelemetry _telemetry;
     private readonly int _maxSessions;
     private readonly long _idleTicks;
     private readonly long _lifetimeTicks;
@@ -81,9 +77,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         _clock = clock;
         _coarseClock = clock as CoarseClock;
         _ledger = ledger;
-        _observers = observers?.ToArray() ?? [];
-        _logger = logger is null ? NullLogger.Instance : new NonThrowingLogger(logger);
-        _metrics = new SessionMetrics(meterFactory);
+        _telemetry = new SessionTelemetry(logger, meterFactory, observers);
         _maxSessions = options.MaxSessions;
         _idleTicks = options.IdleTimeout.Ticks;
         _lifetimeTicks = options.MaxLifetime.Ticks;
@@ -230,7 +224,6 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         }
 
         int ended = 0;
-        int rescheduled = 0;
         int next = 0;
         try
         {
@@ -245,7 +238,6 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
                 }
                 else if (nextCheck != long.MaxValue)
                 {
-                    rescheduled++;
                     Reschedule(entry, nextCheck);
                 }
             }
@@ -261,7 +253,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         }
 
         int pruned = await _ledger.PruneAsync(cancellationToken).ConfigureAwait(false);
-        Log.SweepCompleted(_logger, ended, rescheduled, pruned);
+        _telemetry.SweepCompleted(ended, pruned);
         return ended;
     }
 
@@ -285,7 +277,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) => new(Count);
 
     /// <summary>Disposes the standalone meter, if the registry created one.</summary>
-    public void Dispose() => _metrics.Dispose();
+    public void Dispose() => _telemetry.Dispose();
 
     private static async ValueTask<bool> AwaitEnd(ValueTask pending, bool result)
     {
@@ -424,7 +416,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 
     private SessionLookup ExpiredAnswer(ExpiredSession tombstone)
     {
-        _metrics.ExpiredLookup(tombstone.Reason);
+        _telemetry.ExpiredLookup(tombstone.Reason);
         return SessionLookup.Expired(tombstone);
     }
 
@@ -539,7 +531,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             // A slot that another thread is freeing right now counts as free: wait the few instructions it takes.
             if (Volatile.Read(ref _endsInFlight) == 0 || spinner.Count >= 100)
             {
-                Log.SessionCapacityReached(_logger, _maxSessions);
+                _telemetry.CapacityReached(_maxSessions);
                 throw new SessionCapacityExceededException(_maxSessions);
             }
 
@@ -592,14 +584,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         }
 
         SessionInfo info = Snapshot(entry, entry.State);
-        _metrics.Started();
-        if (_logger.IsEnabled(LogLevel.Information))
-        {
-            // Masking allocates; only pay for it when the line is written.
-            Log.SessionStarted(_logger, id.Masked, owner is not null);
-        }
-
-        Notify(id, info, static (observer, session) => observer.OnSessionStarted(session));
+        _telemetry.SessionStarted(info);
         return info;
     }
 
@@ -670,37 +655,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     {
         _sessions.TryRemove(new KeyValuePair<string, SessionEntry>(entry.Id.ToString(), entry));
         CompactScheduleIfMostlyEnded(Volatile.Read(ref _count));
-
-        _metrics.Ended(tombstone.Reason);
-        if (_logger.IsEnabled(LogLevel.Information))
-        {
-#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
-            Log.SessionEnded(
-                _logger,
-                entry.Id.Masked,
-                tombstone.Reason.Code,
-                tombstone.ExpiredAt.ToString("uuuu-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-#pragma warning restore CA1873
-        }
-
-        Notify(entry.Id, tombstone, static (observer, ended) => observer.OnSessionEnded(ended));
-    }
-
-    private void Notify<T>(SessionId id, T subject, Action<ISessionLifecycleObserver, T> call)
-    {
-        foreach (ISessionLifecycleObserver observer in _observers)
-        {
-            try
-            {
-                call(observer, subject);
-            }
-#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.ObserverFailed(_logger, id.Masked, ex);
-            }
-        }
+        _telemetry.SessionEnded(tombstone);
     }
 
     // Sessions ended by a DELETE or a lookup stay on the heap until their deadline pops them. Under a flood of short
