@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ModelContextProtocol.AspNetCore;
 using NodaTime;
 using StackExchange.Redis;
 
@@ -136,7 +135,6 @@ public static class LimpsSessionsRedisBuilderExtensions
         services.Configure<LimpsSessionsOptions>(o => o.CloseSessionsOnShutdown = false);
 
         services.AddHostedService<RedisEndAnnouncements>();
-        services.TryAddSingleton<ISessionMigrationHandler, RedisSessionMigrationHandler>();
         return builder;
     }
 

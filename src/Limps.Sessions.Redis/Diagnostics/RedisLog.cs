@@ -24,18 +24,6 @@ internal static partial class RedisLog
         Message = "Subscribing to session-end announcements failed; retried when the connection is restored.")]
     public static partial void SubscribeFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 210, EventName = "MigrationRefused", Level = LogLevel.Warning,
-        Message = "The MCP server asked to take over session {SessionId} on this replica; refused ({Why}).")]
-    public static partial void MigrationRefused(ILogger logger, string sessionId, string why);
-
-    [LoggerMessage(EventId = 211, EventName = "SessionMigrated", Level = LogLevel.Information,
-        Message = "The MCP server on this replica took over session {SessionId}, created on another replica.")]
-    public static partial void SessionMigrated(ILogger logger, string sessionId);
-
-    [LoggerMessage(EventId = 212, EventName = "InitializeNotStored", Level = LogLevel.Warning,
-        Message = "Keeping the MCP initialize parameters of session {SessionId} in Redis failed; other replicas cannot serve it.")]
-    public static partial void InitializeNotStored(ILogger logger, string sessionId, Exception exception);
-
     [LoggerMessage(EventId = 213, EventName = "SweepFailed", Level = LogLevel.Error,
         Message = "A session sweep failed; the sweeper keeps its schedule.")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
