@@ -39,12 +39,10 @@ public static class LimpsSessionsServiceCollectionExtensions
 
         services.AddSingleton<LimpsSessionsMarker>();
 
-        services.AddOptions<LimpsSessionsOptions>().ValidateOnStart();
-        services.AddOptions<LimpsSessionsHttpOptions>().ValidateOnStart();
+        services.AddOptionsWithValidateOnStart<LimpsSessionsOptions, ValidateLimpsSessionsOptions>();
+        services.AddOptionsWithValidateOnStart<LimpsSessionsHttpOptions, LimpsSessionsHttpOptionsValidator>();
         services.AddSingleton<IConfigureOptions<LimpsSessionsOptions>, BindFromHostConfiguration<LimpsSessionsOptions>>();
         services.AddSingleton<IConfigureOptions<LimpsSessionsHttpOptions>, BindFromHostConfiguration<LimpsSessionsHttpOptions>>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LimpsSessionsOptions>, LimpsSessionsOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LimpsSessionsHttpOptions>, LimpsSessionsHttpOptionsValidator>());
 
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(TimeProvider.System);

@@ -106,10 +106,8 @@ public static class LimpsSessionsRedisBuilderExtensions
         }
 
         services.AddSingleton<RedisMarker>();
-        services.AddOptions<RedisSessionStoreOptions>().ValidateOnStart();
+        services.AddOptionsWithValidateOnStart<RedisSessionStoreOptions, RedisSessionStoreOptionsValidator>();
         services.AddSingleton<IConfigureOptions<RedisSessionStoreOptions>, BindRedisSection>();
-        services.TryAddEnumerable(
-            ServiceDescriptor.Singleton<IValidateOptions<RedisSessionStoreOptions>, RedisSessionStoreOptionsValidator>());
         services.AddSingleton(sp => new RedisConnectionProvider(
             sp, sp.GetRequiredService<IOptions<RedisSessionStoreOptions>>(), given));
 
