@@ -4,7 +4,7 @@ using ModelContextProtocol.AspNetCore;
 
 namespace Limps.Sessions.SampleHost;
 
-/// <summary>Builds the sample MCP host: a stateful MCP server on ModelContextProtocol.AspNetCore with Limps.Sessions.</summary>
+/// <summary>Builds the sample MCP host: a dual-era MCP server on ModelContextProtocol.AspNetCore with Limps.Sessions.</summary>
 public static class SampleHostApp
 {
     /// <summary>The address the host listens on when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> says otherwise.</summary>
@@ -12,6 +12,12 @@ public static class SampleHostApp
 
     /// <summary>The configuration key that switches the Limps check on the MCP endpoint off when <c>false</c>.</summary>
     public const string SessionCheckKey = "Sample:SessionCheck";
+
+    /// <summary>
+    /// The configuration key of the MCP transport's session mode: <c>StatefulForInitializeClients</c> (the default:
+    /// sessions for clients that initialize, 2026-07-28 clients served per request) or <c>Stateful</c> (sessions only).
+    /// </summary>
+    public const string SessionModeKey = "Sample:SessionMode";
 
     /// <summary>Builds the host.</summary>
     /// <param name="args">Command-line arguments (for example <c>--urls</c> or <c>--Limps:Sessions:IdleTimeout=00:00:05</c>).</param>
@@ -25,28 +31,21 @@ public static class SampleHostApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        // 1. Limps: options from the "Limps:Sessions" section (appsettings.json, Limps__Sessions__* variables).
-        builder.Services.AddLimpsSessions();
-        builder.Services.AddHealthChecks().AddLimpsSessions();
-
-        // 2. The MCP server, with sessions on. Its own idle timeout and idle-session cap are switched off so that
-        //    it never drops a session before Limps does; Limps tells it when a session ends.
+        // 1. The MCP server with Limps under it: WithLimpsSessions() adds Limps (options from the "Limps:Sessions"
+        //    section: appsettings.json, Limps__Sessions__* variables) and sets the SDK's transport for it: sessions for
+        //    clients that initialize, 2026-07-28 clients served per request, no SDK idle timeout of its own.
         builder.Services.AddMcpServer()
-            .WithHttpTransport(transport =>
-            {
-                transport.SessionMode = HttpServerSessionMode.Stateful;
-#pragma warning disable MCP9006 // Obsolete in the SDK, yet still what decides when it drops idle sessions.
-                transport.IdleTimeout = Timeout.InfiniteTimeSpan;
-                transport.MaxIdleSessionCount = int.MaxValue;
-#pragma warning restore MCP9006
-            })
+            .WithHttpTransport(transport => transport.SessionMode =
+                builder.Configuration.GetValue(SessionModeKey, HttpServerSessionMode.StatefulForInitializeClients))
+            .WithLimpsSessions()
             .WithTools<SampleTools>();
+        builder.Services.AddHealthChecks().AddLimpsSessions();
 
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
 
-        // 3. The session check on the MCP endpoint. "Sample:SessionCheck=false" leaves it off (the benchmarks
+        // 2. The session check on the MCP endpoint. "Sample:SessionCheck=false" leaves it off (the benchmarks
         //    compare the same host with and without it).
         IEndpointConventionBuilder mcp = app.MapMcp("/mcp");
         if (app.Configuration.GetValue(SessionCheckKey, defaultValue: true))

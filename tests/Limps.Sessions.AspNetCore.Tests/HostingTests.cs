@@ -203,9 +203,9 @@ public sealed class HostingTests
     private static WebApplication CreateMiddlewareFormHost(string[] args, Action<WebApplicationBuilder> configure)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
-        builder.Services.AddLimpsSessions();
         builder.Services.AddMcpServer()
             .WithHttpTransport(t => t.SessionMode = HttpServerSessionMode.Stateful)
+            .WithLimpsSessions()
             .WithTools<Limps.Sessions.SampleHost.Tools.SampleTools>();
         configure(builder);
         WebApplication app = builder.Build();

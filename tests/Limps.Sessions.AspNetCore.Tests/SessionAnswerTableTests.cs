@@ -1,6 +1,8 @@
 using System.Net;
 using Limps.Sessions.AspNetCore.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Client;
 using NodaTime;
 
@@ -80,9 +82,27 @@ public sealed class SessionAnswerTableTests
     }
 
     [Test]
-    public async Task Default_SDK_client_probes_without_id_then_falls_back_to_initialize()
+    public async Task Default_SDK_client_on_the_dual_era_host_is_served_without_a_session_and_Limps_stays_out_of_its_way()
     {
         await using TestHost host = await TestHost.StartAsync();
+        var transport = new HttpClientTransport(
+            new HttpClientTransportOptions { Endpoint = host.McpEndpoint, TransportMode = HttpTransportMode.StreamableHttp },
+            host.Client);
+
+        // No ProtocolVersion: the client first probes with a sessionless version and no id, which this host serves.
+        await using McpClient client = await McpClient.CreateAsync(transport);
+        IList<McpClientTool> tools = await client.ListToolsAsync();
+
+        tools.Select(t => t.Name).Should().Contain(["echo", "time", "session_info"]);
+        client.SessionId.Should().BeNullOrEmpty();
+        (await host.Registry.CountAsync()).Should().Be(0);
+    }
+
+    [Test]
+    public async Task Default_SDK_client_probes_without_id_then_falls_back_to_initialize_on_a_Stateful_host()
+    {
+        await using TestHost host = await TestHost.StartAsync(configure: b =>
+            b.Services.Configure<HttpServerTransportOptions>(t => t.SessionMode = HttpServerSessionMode.Stateful));
         var transport = new HttpClientTransport(
             new HttpClientTransportOptions { Endpoint = host.McpEndpoint, TransportMode = HttpTransportMode.StreamableHttp },
             host.Client);

@@ -288,7 +288,8 @@ public class SdkRecoveryTests
     [Test]
     public async Task A_client_with_default_options_probes_with_server_discover_which_passes_through_and_still_recovers()
     {
-        await using McpHost host = await McpHost.StartAsync();
+        // A server with sessions only: a dual-era one would serve the probe, and the client would need no session.
+        await using McpHost host = await McpHost.StartAsync(settings: $"{Limps.Sessions.SampleHost.SampleHostApp.SessionModeKey}=Stateful");
         await using RecoveringMcpClient mcp = await RecoveringMcpClient.ConnectAsync(host.McpEndpoint, pinProtocolVersion: false);
 
         WireExchange probe = mcp.Wire.Exchanges[0];

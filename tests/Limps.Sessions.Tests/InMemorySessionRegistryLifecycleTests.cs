@@ -2,14 +2,6 @@ using NodaTime;
 
 namespace Limps.Sessions.Tests;
 
-/// <summary>How a test asks the registry about a session.</summary>
-public enum Probe
-{
-    Lookup,
-    Touch,
-    Lease,
-}
-
 /// <summary>Create, lookup, touch, idle-timeout boundaries, maximum lifetime, count and end-all.</summary>
 public class InMemorySessionRegistryLifecycleTests
 {

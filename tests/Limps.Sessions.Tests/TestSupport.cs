@@ -6,18 +6,6 @@ using NodaTime.Testing;
 
 namespace Limps.Sessions.Tests;
 
-/// <summary>Shared instants and durations of the tests.</summary>
-public static class TestTime
-{
-    /// <summary>Where every fake clock starts.</summary>
-    public static readonly Instant Start = Instant.FromUtc(2026, 2, 11, 10, 0);
-
-    /// <summary>The smallest step of a NodaTime clock the registry sees (100 ns).</summary>
-    public static readonly Duration OneTick = Duration.FromTicks(1);
-
-    public static Duration Minutes(int minutes) => Duration.FromMinutes(minutes);
-}
-
 /// <summary>
 /// A registry on a fake clock with an in-memory ledger and a recording observer. Idle timeout 30 minutes unless
 /// configured otherwise.
@@ -70,26 +58,6 @@ internal sealed class RegistryHarness : IDisposable
     public void Dispose() => Registry.Dispose();
 }
 
-/// <summary>Records every notification; safe for concurrent use.</summary>
-public sealed class RecordingObserver : ISessionLifecycleObserver
-{
-    public ConcurrentQueue<SessionInfo> Started { get; } = new();
-
-    public ConcurrentQueue<ExpiredSession> Ended { get; } = new();
-
-    public ConcurrentDictionary<SessionId, int> EndedCountById { get; } = new();
-
-    public void OnSessionStarted(SessionInfo session) => Started.Enqueue(session);
-
-    public void OnSessionEnded(ExpiredSession session)
-    {
-        Ended.Enqueue(session);
-        EndedCountById.AddOrUpdate(session.Id, 1, (_, count) => count + 1);
-    }
-
-    public IReadOnlyList<ExpiredSession> EndedFor(SessionId id) => [.. Ended.Where(e => e.Id == id)];
-}
-
 /// <summary>An observer that throws from both notifications.</summary>
 internal sealed class ThrowingObserver : ISessionLifecycleObserver
 {
@@ -108,9 +76,6 @@ internal sealed class ThrowingObserver : ISessionLifecycleObserver
         throw new InvalidOperationException("observer failed on end");
     }
 }
-
-/// <summary>A user-defined reason, as the README suggests.</summary>
-public sealed class RevokedReason() : ExpiryReason("revoked", "An administrator revoked the session.");
 
 /// <summary>
 /// An <see cref="IMeterFactory"/> whose meters carry the factory itself as their scope, so a listener can pick out

@@ -14,8 +14,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class LimpsSessionsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the session registry, the expiry ledger, the endpoint check, the background sweeper and the release of
-    /// the MCP server's own session state. Options bind from the host's <c>Limps:Sessions</c> section and are
+    /// Adds the session registry, the expiry ledger, the endpoint check and the background sweeper (the release of
+    /// the MCP server's own session state comes with <c>WithLimpsSessions()</c> on the MCP server builder, in
+    /// Limps.Sessions.Mcp). Options bind from the host's <c>Limps:Sessions</c> section and are
     /// validated at start-up. Calling it again adds nothing; an <see cref="IClock"/>,
     /// <see cref="ISessionRegistry"/> or <see cref="IExpiryLedger"/> registered before is kept.
     /// </summary>
@@ -38,12 +39,10 @@ public static class LimpsSessionsServiceCollectionExtensions
 
         services.AddSingleton<LimpsSessionsMarker>();
 
-        services.AddOptions<LimpsSessionsOptions>().ValidateOnStart();
-        services.AddOptions<LimpsSessionsHttpOptions>().ValidateOnStart();
+        services.AddOptionsWithValidateOnStart<LimpsSessionsOptions, ValidateLimpsSessionsOptions>();
+        services.AddOptionsWithValidateOnStart<LimpsSessionsHttpOptions, LimpsSessionsHttpOptionsValidator>();
         services.AddSingleton<IConfigureOptions<LimpsSessionsOptions>, BindFromHostConfiguration<LimpsSessionsOptions>>();
         services.AddSingleton<IConfigureOptions<LimpsSessionsHttpOptions>, BindFromHostConfiguration<LimpsSessionsHttpOptions>>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LimpsSessionsOptions>, LimpsSessionsOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LimpsSessionsHttpOptions>, LimpsSessionsHttpOptionsValidator>());
 
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(TimeProvider.System);
@@ -58,10 +57,6 @@ public static class LimpsSessionsServiceCollectionExtensions
             sp.GetService<ILogger<InMemorySessionRegistry>>(),
             sp.GetService<IMeterFactory>()));
 
-        services.AddSingleton<McpEndpointTracker>();
-        services.AddSingleton<McpSessionReleaser>();
-        services.AddSingleton<ISessionLifecycleObserver>(sp => sp.GetRequiredService<McpSessionReleaser>());
-        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<McpSessionReleaser>());
         services.AddHostedService<SessionSweeper>();
         services.AddSingleton<SessionErrorWriter>();
         services.AddSingleton<SessionGate>();

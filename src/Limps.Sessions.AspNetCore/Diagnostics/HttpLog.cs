@@ -21,10 +21,6 @@ internal static partial class HttpLog
         Message = "The MCP server issued session {SessionId} but it could not be registered.")]
     public static partial void SessionRegistrationFailed(ILogger logger, string sessionId, Exception exception);
 
-    [LoggerMessage(EventId = 105, EventName = "ReleaseFailed", Level = LogLevel.Warning,
-        Message = "Releasing the MCP server's state of ended session {SessionId} failed (status {StatusCode}).")]
-    public static partial void ReleaseFailed(ILogger logger, string sessionId, int statusCode, Exception? exception);
-
     [LoggerMessage(EventId = 106, EventName = "SweepFailed", Level = LogLevel.Error,
         Message = "A session sweep failed; the sweeper keeps its schedule.")]
     public static partial void SweepFailed(ILogger logger, Exception exception);

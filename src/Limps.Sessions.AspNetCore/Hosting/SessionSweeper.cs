@@ -16,7 +16,7 @@ internal sealed class SessionSweeper(
     ILogger<SessionSweeper> logger) : BackgroundService
 {
     // A failing log provider must not turn an answer into a 500 or stop the host.
-    private readonly ILogger _log = new NonThrowingLogger(logger);
+    private readonly ILogger _log = SessionTelemetry.NonThrowing(logger);
 
     private PeriodicTimer? _timer;
 

@@ -8,8 +8,9 @@ namespace Microsoft.AspNetCore.Builder;
 public static class LimpsSessionsApplicationBuilderExtensions
 {
     /// <summary>
-    /// Checks every request under <paramref name="path"/> as <c>WithLimpsSessions()</c> does on an endpoint, and
-    /// releases ended sessions by sending DELETE for them down the rest of the pipeline.
+    /// Checks every request under <paramref name="path"/> as <c>WithLimpsSessions()</c> does on an endpoint; a server
+    /// integration (for example Limps.Sessions.Mcp) releases ended sessions by sending DELETE for them down the rest of
+    /// the pipeline.
     /// Requires <c>services.AddLimpsSessions()</c>.
     /// </summary>
     /// <param name="app">The application.</param>
@@ -20,10 +21,14 @@ public static class LimpsSessionsApplicationBuilderExtensions
         ArgumentNullException.ThrowIfNull(app);
         SessionGate gate = app.ApplicationServices.GetService<SessionGate>() ?? throw new InvalidOperationException(
             "UseLimpsSessions() needs the Limps.Sessions services: call services.AddLimpsSessions() first.");
-        McpEndpointTracker tracker = app.ApplicationServices.GetRequiredService<McpEndpointTracker>();
+        ISessionServerReleaser[] releasers = [.. app.ApplicationServices.GetServices<ISessionServerReleaser>()];
         return app.Use(next =>
         {
-            tracker.Track(path.Value ?? "/", next);
+            foreach (ISessionServerReleaser releaser in releasers)
+            {
+                releaser.AddEndpoint(path.Value ?? "/", next);
+            }
+
             return context => context.Request.Path.StartsWithSegments(path)
                 ? gate.InvokeAsync(context, next)
                 : next(context);

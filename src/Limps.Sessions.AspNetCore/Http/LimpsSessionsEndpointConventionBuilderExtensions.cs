@@ -36,10 +36,15 @@ public static class LimpsSessionsEndpointConventionBuilderExtensions
             SessionGate gate = services.GetService<SessionGate>() ?? throw new InvalidOperationException(
                 "WithLimpsSessions() needs the Limps.Sessions services: call services.AddLimpsSessions() first.");
 
+            // A server integration (for example Limps.Sessions.Mcp) frees its own state of an ended session through
+            // the endpoint's DELETE handler.
             if (endpoint.Metadata.OfType<HttpMethodMetadata>().Any(m => m.HttpMethods.Contains(HttpMethods.Delete)))
             {
                 string path = (endpoint as RouteEndpointBuilder)?.RoutePattern.RawText ?? endpoint.DisplayName ?? "/";
-                services.GetRequiredService<McpEndpointTracker>().Track(path, inner);
+                foreach (ISessionServerReleaser releaser in services.GetServices<ISessionServerReleaser>())
+                {
+                    releaser.AddEndpoint(path, inner);
+                }
             }
 
             endpoint.RequestDelegate = context => gate.InvokeAsync(context, inner);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Limps.Sessions.AspNetCore;
 
 /// <summary>Validates <see cref="LimpsSessionsHttpOptions"/>; failure messages name the configuration key.</summary>
-public sealed class LimpsSessionsHttpOptionsValidator : IValidateOptions<LimpsSessionsHttpOptions>
+internal sealed class LimpsSessionsHttpOptionsValidator : IValidateOptions<LimpsSessionsHttpOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, LimpsSessionsHttpOptions options)

@@ -27,8 +27,7 @@ internal sealed class SessionErrorWriter(IOptions<LimpsSessionsHttpOptions> opti
     private readonly LimpsSessionsHttpOptions _options = options.Value;
 
     /// <summary>Formats an instant as ISO-8601 UTC with milliseconds, for example <c>2026-02-11T10:30:00.000Z</c>.</summary>
-    public static string FormatInstant(Instant instant) =>
-        instant.ToString("uuuu-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatInstant(Instant instant) => SessionTelemetry.FormatInstant(instant);
 
     public static string ExpiredMessage(ExpiryReason reason) =>
         $"Session expired due to {reason.Code}. Please reconnect without session ID.";

@@ -12,7 +12,7 @@ namespace Limps.Sessions.AspNetCore;
 internal sealed class SessionGate(
     ISessionRegistry registry,
     SessionErrorWriter errors,
-    McpSessionReleaser releaser,
+    IEnumerable<ISessionServerReleaser> releasers,
     IOptions<LimpsSessionsOptions> options,
     ILogger<SessionGate> logger)
 {
@@ -20,9 +20,10 @@ internal sealed class SessionGate(
     private const string FirstSessionlessProtocolVersion = "2026-07-28";
 
     private readonly int _maxSessions = options.Value.MaxSessions;
+    private readonly ISessionServerReleaser[] _releasers = [.. releasers];
 
     // A failing log provider must not turn an answer into a 500 or stop the host.
-    private readonly ILogger _log = new NonThrowingLogger(logger);
+    private readonly ILogger _log = SessionTelemetry.NonThrowing(logger);
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -176,7 +177,8 @@ internal sealed class SessionGate(
             }
 
             // Only the MCP server knows whether this POST is an initialize that opens a session: register the id
-            // it issues, if any, before its answer reaches the client.
+            // it issues, if any, before its answer reaches the client, with the metadata gathered meanwhile.
+            context.Features.Set<ISessionCreationFeature>(new SessionCreationFeature());
             context.Response.OnStarting(
                 static state =>
                 {
@@ -209,9 +211,10 @@ internal sealed class SessionGate(
         }
 
         string? owner = SessionOwner.KeyOf(context.User);
+        IReadOnlyDictionary<string, string>? metadata = (context.Features.Get<ISessionCreationFeature>() as SessionCreationFeature)?.Added;
         try
         {
-            await registry.CreateAsync(id, owner, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await registry.CreateAsync(id, owner, metadata, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SessionCapacityExceededException or SessionStoreUnavailableException)
         {
@@ -221,11 +224,19 @@ internal sealed class SessionGate(
             response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             response.Headers.Remove(SessionHeaders.SessionId);
             response.Headers.RetryAfter = "1";
-            response.OnCompleted(() => releaser.ReleaseAsync(id, owner).AsTask());
+            response.OnCompleted(() => ReleaseAsync(id, owner));
         }
         catch (InvalidOperationException ex)
         {
             HttpLog.SessionRegistrationFailed(_log, id.Masked, ex);
+        }
+    }
+
+    private async Task ReleaseAsync(SessionId id, string? owner)
+    {
+        foreach (ISessionServerReleaser releaser in _releasers)
+        {
+            await releaser.ReleaseAsync(id, owner).ConfigureAwait(false);
         }
     }
 }

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ModelContextProtocol.AspNetCore;
 using NodaTime;
 using StackExchange.Redis;
 
@@ -107,10 +106,8 @@ public static class LimpsSessionsRedisBuilderExtensions
         }
 
         services.AddSingleton<RedisMarker>();
-        services.AddOptions<RedisSessionStoreOptions>().ValidateOnStart();
+        services.AddOptionsWithValidateOnStart<RedisSessionStoreOptions, RedisSessionStoreOptionsValidator>();
         services.AddSingleton<IConfigureOptions<RedisSessionStoreOptions>, BindRedisSection>();
-        services.TryAddEnumerable(
-            ServiceDescriptor.Singleton<IValidateOptions<RedisSessionStoreOptions>, RedisSessionStoreOptionsValidator>());
         services.AddSingleton(sp => new RedisConnectionProvider(
             sp, sp.GetRequiredService<IOptions<RedisSessionStoreOptions>>(), given));
 
@@ -136,7 +133,6 @@ public static class LimpsSessionsRedisBuilderExtensions
         services.Configure<LimpsSessionsOptions>(o => o.CloseSessionsOnShutdown = false);
 
         services.AddHostedService<RedisEndAnnouncements>();
-        services.TryAddSingleton<ISessionMigrationHandler, RedisSessionMigrationHandler>();
         return builder;
     }
 

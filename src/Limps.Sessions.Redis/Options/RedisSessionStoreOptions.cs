@@ -43,7 +43,7 @@ public sealed class RedisSessionStoreOptions : IValidatableObject
     /// expired). Keep it above several sweep intervals and above <see cref="TouchWriteTolerance"/>.
     /// Default: 10 minutes. Allowed: 1 second to 1 day.
     /// </summary>
-    [KeyedTimeRange("00:00:01", "1.00:00:00",
+    [KeyedRange(typeof(TimeSpan), "00:00:01", "1.00:00:00",
         ErrorMessage = "Limps:Sessions:Redis:Grace must be between {1} and {2}.")]
     public TimeSpan Grace { get; set; } = TimeSpan.FromMinutes(10);
 
@@ -54,7 +54,7 @@ public sealed class RedisSessionStoreOptions : IValidatableObject
     /// idle out up to this much early. Request leases (what the HTTP check uses) always record their start and end
     /// exactly. Default: 1 second. Allowed: 0 (write every touch) to 1 minute.
     /// </summary>
-    [KeyedTimeRange("00:00:00", "00:01:00",
+    [KeyedRange(typeof(TimeSpan), "00:00:00", "00:01:00",
         ErrorMessage = "Limps:Sessions:Redis:TouchWriteTolerance must be between {1} and {2}.")]
     public TimeSpan TouchWriteTolerance { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -63,7 +63,7 @@ public sealed class RedisSessionStoreOptions : IValidatableObject
     /// <see cref="SessionStoreUnavailableException"/> (HTTP hosts answer 503). Default: 2 seconds. Allowed: 10 ms to
     /// 1 minute.
     /// </summary>
-    [KeyedTimeRange("00:00:00.010", "00:01:00",
+    [KeyedRange(typeof(TimeSpan), "00:00:00.010", "00:01:00",
         ErrorMessage = "Limps:Sessions:Redis:OperationTimeout must be between {1} and {2}.")]
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -74,7 +74,7 @@ public sealed class RedisSessionStoreOptions : IValidatableObject
     /// lookup then restarts that session's idle clock. Keep it above the longest pause a healthy replica can take.
     /// Default: 30 seconds. Allowed: 3 seconds to 1 hour.
     /// </summary>
-    [KeyedTimeRange("00:00:03", "01:00:00",
+    [KeyedRange(typeof(TimeSpan), "00:00:03", "01:00:00",
         ErrorMessage = "Limps:Sessions:Redis:LeaseHolderTimeout must be between {1} and {2}.")]
     public TimeSpan LeaseHolderTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -85,7 +85,7 @@ public sealed class RedisSessionStoreOptions : IValidatableObject
     /// most this much early. <see cref="TimeSpan.Zero"/> (the default) trusts the replicas' clocks (keep them
     /// NTP-synchronised). Allowed: 0 to 1 hour.
     /// </summary>
-    [KeyedTimeRange("00:00:00", "01:00:00",
+    [KeyedRange(typeof(TimeSpan), "00:00:00", "01:00:00",
         ErrorMessage = "Limps:Sessions:Redis:MaxClockSkew must be between {1} and {2} (00:00:00 turns the check off).")]
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.Zero;
 

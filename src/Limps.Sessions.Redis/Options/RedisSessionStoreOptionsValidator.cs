@@ -7,7 +7,7 @@ namespace Limps.Sessions.Redis;
 /// start-up; the Redis registry and ledger run it in their constructors.
 /// </summary>
 [OptionsValidator]
-public sealed partial class RedisSessionStoreOptionsValidator : IValidateOptions<RedisSessionStoreOptions>
+internal sealed partial class RedisSessionStoreOptionsValidator : IValidateOptions<RedisSessionStoreOptions>
 {
     /// <summary>Throws when <paramref name="options"/> are not valid.</summary>
     /// <param name="options">The options to check.</param>

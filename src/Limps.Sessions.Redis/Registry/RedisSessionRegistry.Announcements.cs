@@ -49,7 +49,7 @@ public sealed partial class RedisSessionRegistry
 
         string? owner = ownerLength < 0 ? null : Encoding.UTF8.GetString(rest[..ownerLength]);
         string description = Encoding.UTF8.GetString(rest[Math.Max(0, ownerLength)..]);
-        Notify(new ExpiredSession(
+        _telemetry.SessionEndedElsewhere(new ExpiredSession(
             id,
             _store.Reason(Encoding.UTF8.GetString(message[lines[2]]), description),
             RedisSessionStore.FromMicros(expiredAt),

@@ -12,7 +12,6 @@ public sealed partial class RedisSessionRegistry
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
     {
         int ended = 0;
-        int batches = 0;
         int batchSize = _store.RedisOptions.SweepBatchSize;
         while (true)
         {
@@ -21,7 +20,6 @@ public sealed partial class RedisSessionRegistry
             args[RedisSessionStore.Own(0)] = batchSize;
             var reply = (RedisResult[])(await _store.EvaluateAsync(
                 RedisScripts.Sweep, _store.Keys.Deadlines, args, cancellationToken).ConfigureAwait(false))!;
-            batches++;
 
             // Per session ended: id, reason, expired at, last active, recorded, owner, has owner.
             for (int i = 1; i + SweepReplyStride - 1 < reply.Length; i += SweepReplyStride)
@@ -49,7 +47,7 @@ public sealed partial class RedisSessionRegistry
         RedisValue[] pruneArgs = _store.Arguments(0);
         int pruned = (int)(long)(await _store.EvaluateAsync(
             RedisScripts.Prune, _store.Keys.Ledger, pruneArgs, cancellationToken).ConfigureAwait(false));
-        RedisLog.SweepCompleted(_logger, ended, batches, pruned);
+        _telemetry.SweepCompleted(ended, pruned);
         return ended;
     }
 }

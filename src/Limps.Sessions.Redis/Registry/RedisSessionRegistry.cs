@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime;
 using StackExchange.Redis;
 
@@ -44,9 +43,8 @@ namespace Limps.Sessions.Redis;
 public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
 {
     private readonly RedisSessionStore _store;
-    private readonly ISessionLifecycleObserver[] _observers;
+    private readonly SessionTelemetry _telemetry;
     private readonly ILogger _logger;
-    private readonly SessionMetrics _metrics;
 
     /// <summary>Creates a registry.</summary>
     /// <param name="connection">The Redis connection; not disposed by the registry.</param>
@@ -67,9 +65,8 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         IMeterFactory? meterFactory = null)
     {
         _store = new RedisSessionStore(connection, options, redisOptions, clock);
-        _observers = observers?.ToArray() ?? [];
-        _logger = logger ?? (ILogger)NullLogger.Instance;
-        _metrics = new SessionMetrics(meterFactory);
+        _telemetry = new SessionTelemetry(logger, meterFactory, observers);
+        _logger = _telemetry.Logger;
     }
 
     private enum Access
@@ -149,7 +146,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
 
             if (attempt > 0)
             {
-                RedisLog.SessionCapacityReached(_logger, _store.MaxSessions);
+                _telemetry.CapacityReached(_store.MaxSessions);
                 throw new SessionCapacityExceededException(_store.MaxSessions);
             }
 
@@ -249,7 +246,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     public void Dispose()
     {
         StopHeartbeat();
-        _metrics.Dispose();
+        _telemetry.Dispose();
     }
 
     private static Dictionary<string, string>? ParseMetadata(string? json) =>
@@ -298,7 +295,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
                     return SessionLookup.NotFound;
                 }
 
-                _metrics.ExpiredLookup(tombstone.Reason);
+                _telemetry.ExpiredLookup(tombstone.Reason);
                 return SessionLookup.Expired(tombstone);
             default:
                 return SessionLookup.NotFound;
@@ -313,46 +310,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         RedisSessionStore.FromMicros((long)reply[from + 3]),
         reply.Length > from + 7 && (long)reply[from + 7] == 1 ? (string?)reply[from + 6] : null);
 
-    private void Started(SessionInfo info)
-    {
-        _metrics.Started();
-        RedisLog.SessionStarted(_logger, info.Id.Masked, info.Owner is not null);
-        foreach (ISessionLifecycleObserver observer in _observers)
-        {
-            try
-            {
-                observer.OnSessionStarted(info);
-            }
-#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                RedisLog.ObserverFailed(_logger, info.Id.Masked, ex);
-            }
-        }
-    }
+    private void Started(SessionInfo info) => _telemetry.SessionStarted(info);
 
-    private void Ended(ExpiredSession tombstone)
-    {
-        _metrics.Ended(tombstone.Reason);
-        RedisLog.SessionEnded(_logger, tombstone.Id.Masked, tombstone.Reason.Code, tombstone.ExpiredAt);
-        Notify(tombstone);
-    }
-
-    private void Notify(ExpiredSession tombstone)
-    {
-        foreach (ISessionLifecycleObserver observer in _observers)
-        {
-            try
-            {
-                observer.OnSessionEnded(tombstone);
-            }
-#pragma warning disable CA1031 // An observer's failure must not undo or break the state change it observes.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                RedisLog.ObserverFailed(_logger, tombstone.Id.Masked, ex);
-            }
-        }
-    }
+    private void Ended(ExpiredSession tombstone) => _telemetry.SessionEnded(tombstone);
 }

@@ -41,7 +41,8 @@ internal sealed class RedisSessionStore
         IClock clock)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        LimpsSessionsOptionsValidator.ThrowIfInvalid(options);
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid();
         RedisSessionStoreOptionsValidator.ThrowIfInvalid(redisOptions);
         ArgumentNullException.ThrowIfNull(clock);
         if (connection.GetServers().Any(server => server.ServerType == ServerType.Cluster))

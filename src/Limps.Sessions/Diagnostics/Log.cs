@@ -2,7 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Limps.Sessions;
 
-/// <summary>Source-generated log messages of the core. Ids are always masked.</summary>
+/// <summary>
+/// Source-generated log events shared by every session store (through <see cref="SessionTelemetry"/>), so each event
+/// has one id whichever store wrote it. Ids are always masked. Store-specific events use ids from 200 up, the HTTP
+/// adapter from 100 up.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1, EventName = "SessionStarted", Level = LogLevel.Information,
@@ -18,8 +22,8 @@ internal static partial class Log
     public static partial void SessionCapacityReached(ILogger logger, int maxSessions);
 
     [LoggerMessage(EventId = 4, EventName = "SweepCompleted", Level = LogLevel.Debug,
-        Message = "Sweep ended {Ended} sessions, rescheduled {Rescheduled} and pruned {Pruned} tombstones.")]
-    public static partial void SweepCompleted(ILogger logger, int ended, int rescheduled, int pruned);
+        Message = "Sweep ended {Ended} sessions and pruned {Pruned} tombstones.")]
+    public static partial void SweepCompleted(ILogger logger, int ended, int pruned);
 
     [LoggerMessage(EventId = 5, EventName = "ObserverFailed", Level = LogLevel.Error,
         Message = "A session lifecycle observer threw while handling session {SessionId}; the session's state is not affected.")]

@@ -7,7 +7,7 @@ namespace Limps.Sessions;
 public readonly struct SessionInfo
 {
     /// <summary>An empty metadata bag, shared by every session created without metadata.</summary>
-    public static readonly IReadOnlyDictionary<string, string> NoMetadata = FrozenDictionary<string, string>.Empty;
+    internal static readonly IReadOnlyDictionary<string, string> NoMetadata = FrozenDictionary<string, string>.Empty;
 
     private readonly SessionExtras? _extras;
     private readonly long _createdAtUnixTicks;

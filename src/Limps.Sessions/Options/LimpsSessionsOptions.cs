@@ -77,4 +77,11 @@ public sealed class LimpsSessionsOptions
     /// </summary>
     public TimeSpan EffectiveSweepInterval =>
         IdleTimeout > TimeSpan.Zero && IdleTimeout < SweepInterval ? IdleTimeout : SweepInterval;
+
+    /// <summary>
+    /// Throws when a value is out of range, with a message that names its configuration key. Hosts validate the
+    /// options at start-up; a store validates them in its constructor, as the in-memory and Redis ones do.
+    /// </summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A value is out of range.</exception>
+    public void ThrowIfInvalid() => LimpsSessionsOptionsValidator.ThrowIfInvalid(this);
 }

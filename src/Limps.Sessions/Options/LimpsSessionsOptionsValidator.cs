@@ -4,10 +4,11 @@ namespace Limps.Sessions;
 
 /// <summary>
 /// Validates <see cref="LimpsSessionsOptions"/> (source-generated from its data annotations). Hosts run it at
-/// start-up; the in-memory registry and ledger run it in their constructors.
+/// start-up; the registries and ledgers run it in their constructors (through
+/// <see cref="LimpsSessionsOptions.ThrowIfInvalid"/>). Internal: users validate through the options or the host.
 /// </summary>
 [OptionsValidator]
-public sealed partial class LimpsSessionsOptionsValidator : IValidateOptions<LimpsSessionsOptions>
+internal sealed partial class LimpsSessionsOptionsValidator : IValidateOptions<LimpsSessionsOptions>
 {
     /// <summary>Throws when <paramref name="options"/> are not valid.</summary>
     /// <param name="options">The options to check.</param>

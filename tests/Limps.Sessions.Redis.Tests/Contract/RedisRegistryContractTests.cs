@@ -1,5 +1,4 @@
 using Limps.Sessions.Redis.Tests.Infrastructure;
-using Limps.Sessions.Tests.Contract;
 using NodaTime.Testing;
 
 namespace Limps.Sessions.Redis.Tests.Contract;

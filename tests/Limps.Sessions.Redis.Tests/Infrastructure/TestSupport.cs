@@ -1,7 +1,7 @@
 namespace Limps.Sessions.Redis.Tests.Infrastructure;
 
-// TestTime, RecordingObserver and RevokedReason come from the core tests (Limps.Sessions.Tests), with the registry
-// contract that runs here against Redis.
+// TestTime, RecordingObserver and RevokedReason come from Limps.Sessions.Testing, with the registry and ledger
+// contract suites that run here against Redis.
 
 /// <summary>Waits, bounded, for background work to show its effect. Never used to make time pass.</summary>
 public static class Eventually

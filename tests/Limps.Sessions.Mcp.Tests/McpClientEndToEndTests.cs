@@ -6,7 +6,7 @@ using ModelContextProtocol.Protocol;
 using NodaTime;
 using NodaTime.Text;
 
-namespace Limps.Sessions.AspNetCore.Tests;
+namespace Limps.Sessions.Mcp.Tests;
 
 /// <summary>
 /// The official MCP C# SDK client against the sample host on Kestrel loopback: what a real client sees across a

@@ -1,12 +1,20 @@
+// Each test's name says what it proves; the names are the documentation of these public methods.
+#pragma warning disable CS1591
 using NodaTime;
 using NodaTime.Testing;
 
-namespace Limps.Sessions.Tests.Contract;
+namespace Limps.Sessions.Testing;
 
-/// <summary>The behaviour every <see cref="IExpiryLedger"/> owes its callers, run against each implementation.</summary>
+/// <summary>
+/// The behaviour every <see cref="IExpiryLedger"/> owes its callers, run against each implementation. Subclass it in an
+/// NUnit test project, mark the subclass <c>[TestFixture]</c> and return your ledger from <see cref="Create(FakeClock, LimpsSessionsOptions)"/>.
+/// </summary>
 public abstract class LedgerContractTests
 {
     /// <summary>Creates a ledger on a fake clock at <see cref="TestTime.Start"/> (retention 1 hour unless configured).</summary>
+    /// <param name="clock">The clock the ledger must read every instant from.</param>
+    /// <param name="options">The options to create it with (retention and capacity).</param>
+    /// <returns>A new, empty ledger.</returns>
     protected abstract IExpiryLedger Create(FakeClock clock, LimpsSessionsOptions options);
 
     private (IExpiryLedger Ledger, FakeClock Clock) Create(Action<LimpsSessionsOptions>? configure = null)

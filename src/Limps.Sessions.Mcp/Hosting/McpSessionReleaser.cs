@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Limps.Sessions.AspNetCore;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Limps.Sessions.AspNetCore;
+namespace Limps.Sessions.Mcp;
 
 /// <summary>
 /// When Limps ends a session (timeout, delete, an explicit end), tells the MCP server to drop its own state for
@@ -17,10 +18,10 @@ internal sealed class McpSessionReleaser(
     McpEndpointTracker tracker,
     IServiceProvider services,
     ILogger<McpSessionReleaser> logger,
-    IHostApplicationLifetime? lifetime = null) : BackgroundService, ISessionLifecycleObserver
+    IHostApplicationLifetime? lifetime = null) : BackgroundService, ISessionLifecycleObserver, ISessionServerReleaser
 {
     // A failing log provider must not turn an answer into a 500 or stop the host.
-    private readonly ILogger _log = new NonThrowingLogger(logger);
+    private readonly ILogger _log = SessionTelemetry.NonThrowing(logger);
 
     private readonly Channel<(SessionId Id, string? Owner)> _queue =
         Channel.CreateUnbounded<(SessionId, string?)>(new UnboundedChannelOptions { SingleReader = true });
@@ -47,6 +48,9 @@ internal sealed class McpSessionReleaser(
         }
     }
 
+    /// <inheritdoc />
+    public void AddEndpoint(string path, RequestDelegate handler) => tracker.Track(path, handler);
+
     /// <summary>Releases the MCP server's state of a session now.</summary>
     public async ValueTask ReleaseAsync(SessionId id, string? owner)
     {
@@ -67,14 +71,14 @@ internal sealed class McpSessionReleaser(
                 await target.DeleteHandler(context).ConfigureAwait(false);
                 if (context.Response.StatusCode is not (StatusCodes.Status200OK or StatusCodes.Status204NoContent))
                 {
-                    HttpLog.ReleaseFailed(_log, id.Masked, context.Response.StatusCode, null);
+                    McpLog.ReleaseFailed(_log, id.Masked, context.Response.StatusCode, null);
                 }
             }
 #pragma warning disable CA1031 // A failed release must not stop the releases after it.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                HttpLog.ReleaseFailed(_log, id.Masked, context.Response.StatusCode, ex);
+                McpLog.ReleaseFailed(_log, id.Masked, context.Response.StatusCode, ex);
             }
         }
     }

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Limps.Sessions.AspNetCore;
+namespace Limps.Sessions.Mcp;
 
 /// <summary>
 /// Remembers how to reach each MCP endpoint's own DELETE handler, so the server's session state can be released

@@ -1,18 +1,29 @@
+// Each test's name says what it proves; the names are the documentation of these public methods.
+#pragma warning disable CS1591
 using System.Collections.Concurrent;
 using NodaTime;
 
-namespace Limps.Sessions.Tests.Contract;
+namespace Limps.Sessions.Testing;
 
 /// <summary>
-/// The behaviour every <see cref="ISessionRegistry"/> owes its callers (DESIGN.md §3), written once and run against
-/// each implementation: the in-memory registry (the reference semantics) and the Redis one.
+/// The behaviour every <see cref="ISessionRegistry"/> owes its callers, written once and run against each
+/// implementation: the in-memory registry (the reference semantics), the Redis one, and yours. Subclass it in an NUnit
+/// test project, mark the subclass <c>[TestFixture]</c> and return your registry from <see cref="Create"/>: every test
+/// here then runs against it.
 /// </summary>
+/// <remarks>
+/// Time is a <see cref="NodaTime.Testing.FakeClock"/> at <see cref="TestTime.Start"/>; the registry must read every
+/// instant from it. Each test creates its own harness, so a store shared between tests needs a fresh key space (for
+/// example a new key prefix) per harness.
+/// </remarks>
 public abstract class RegistryContractTests
 {
     private static readonly ExpiryReason[] EndReasons =
         [ExpiryReason.Deleted, ExpiryReason.Closed, ExpiryReason.Evicted, new RevokedReason()];
 
     /// <summary>Creates a registry (and its ledger) on a fake clock at <see cref="TestTime.Start"/>.</summary>
+    /// <param name="configure">Changes the options (defaults otherwise) before the registry is created.</param>
+    /// <returns>The harness around the new registry; the test disposes it.</returns>
     protected abstract RegistryHarness Create(Action<LimpsSessionsOptions>? configure = null);
 
     // ---- create ------------------------------------------------------------------------------------------------
