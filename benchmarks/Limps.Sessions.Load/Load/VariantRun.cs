@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Limps.Sessions.Load.Hosting;
+
+namespace Limps.Sessions.Load.Load;
+
+/// <summary>A variant's host, its clients, and what its rounds measured.</summary>
+internal sealed class VariantRun(Variant variant) : IAsyncDisposable
+{
+    private readonly List<McpLoadClient> _clients = [];
+    private long[][] _latencyBuffers = [];
+
+    public Variant Variant { get; } = variant;
+
+    public SampleHostProcess? Host { get; private set; }
+
+    public RedisServer? Redis { get; private set; }
+
+    /// <summary>Why the variant did not run, when it did not.</summary>
+    public string? Skipped { get; set; }
+
+    public List<RoundResult> Rounds { get; } = [];
+
+    /// <summary>Every timed call's latency, in <see cref="Stopwatch"/> ticks.</summary>
+    public List<long> Latencies { get; } = [];
+
+    public void Attach(SampleHostProcess host, RedisServer? redis)
+    {
+        Host = host;
+        Redis = redis;
+    }
+
+    public async Task ConnectClientsAsync(int count, int callsPerClientPerRound, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _clients.Add(await McpLoadClient.ConnectAsync(Host!.Address, cancellationToken).ConfigureAwait(false));
+        }
+
+        _latencyBuffers = [.. Enumerable.Range(0, count).Select(_ => new long[callsPerClientPerRound])];
+    }
+
+    /// <summary>Runs every client in a closed loop for the given time; records the round unless it is a warm-up.</summary>
+    public async Task<RoundResult> RunRoundAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
+    {
+        ProbeReading? before = await Host!.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + (long)(length.TotalSeconds * Stopwatch.Frequency);
+        Task<(int Succeeded, int Failed)>[] loops = [.. _clients.Select((client, i) =>
+            Task.Run(() => client.RunAsync(deadline, _latencyBuffers[i], cancellationToken), cancellationToken))];
+        (int Succeeded, int Failed)[] counts = await Task.WhenAll(loops).ConfigureAwait(false);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        ProbeReading? after = await Host.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+
+        var result = new RoundResult(
+            counts.Sum(c => c.Succeeded),
+            counts.Sum(c => c.Failed),
+            seconds,
+            before is { } b && after is { } a ? a - b : null);
+        if (record)
+        {
+            Rounds.Add(result);
+            for (int i = 0; i < counts.Length; i++)
+            {
+                Latencies.AddRange(_latencyBuffers[i].AsSpan(0, counts[i].Succeeded + counts[i].Failed));
+            }
+        }
+
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (McpLoadClient client in _clients)
+        {
+            client.Dispose();
+        }
+
+        _clients.Clear();
+        if (Host is not null)
+        {
+            await Host.DisposeAsync().ConfigureAwait(false);
+            Host = null;
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync().ConfigureAwait(false);
+            Redis = null;
+        }
+    }
+}
