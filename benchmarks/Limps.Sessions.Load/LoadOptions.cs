@@ -7,12 +7,13 @@ internal sealed class LoadOptions
 {
     public const string Usage = """
         Limps.Sessions.Load: the sample host with and without Limps under closed-loop MCP load, over loopback.
-          --quick               short rounds (warm-up 3 s, 3 rounds of 3 s per variant)
+          --quick               short rounds (warm-up 3 s, 3 rounds of 2 s per variant)
           --clients N           closed-loop clients, each with its own MCP session (default 8)
           --warmup S            seconds of warm-up per variant before the first round (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
           --round S             seconds per round (default 10)
-          --variants LIST       comma-separated subset of: sdk, memory, redis (default all)
+          --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control (default sdk,memory,redis;
+                                sdk-control is a second SDK-alone host, a noise check for the ratio)
           --host PATH           the sample host's dll (default: the Release build in samples/)
           --no-build            do not build the sample host first
           --host-arg ARG        one more command-line argument for every host (repeatable)
@@ -103,14 +104,14 @@ internal sealed class LoadOptions
         {
             options.Warmup = warmupSet ? options.Warmup : TimeSpan.FromSeconds(3);
             options.Rounds = roundsSet ? options.Rounds : 3;
-            options.Round = roundSet ? options.Round : TimeSpan.FromSeconds(3);
+            options.Round = roundSet ? options.Round : TimeSpan.FromSeconds(2);
         }
 
         foreach (string variant in options.Variants)
         {
-            if (variant is not ("sdk" or "memory" or "redis"))
+            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control"))
             {
-                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis).");
+                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control).");
             }
         }
 

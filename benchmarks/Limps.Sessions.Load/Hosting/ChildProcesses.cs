@@ -59,6 +59,21 @@ internal static class ChildProcesses
         return process;
     }
 
+    /// <summary>Sends a signal to one child by its id (STOP, CONT, TERM).</summary>
+    public static async Task SignalAsync(Process process, string signal)
+    {
+        if (HasExited(process))
+        {
+            return;
+        }
+
+        using Process kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)])
+        {
+            UseShellExecute = false,
+        })!;
+        await kill.WaitForExitAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Asks a child to stop (SIGTERM, so a host can flush a trace), then kills it if it has not after the grace period.</summary>
     public static async Task StopAsync(Process process, TimeSpan grace)
     {
@@ -66,11 +81,9 @@ internal static class ChildProcesses
         {
             try
             {
-                using Process kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])
-                {
-                    UseShellExecute = false,
-                })!;
-                await kill.WaitForExitAsync().ConfigureAwait(false);
+                // A paused child would not act on SIGTERM.
+                await SignalAsync(process, "CONT").ConfigureAwait(false);
+                await SignalAsync(process, "TERM").ConfigureAwait(false);
                 using var timeout = new CancellationTokenSource(grace);
                 await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
             }

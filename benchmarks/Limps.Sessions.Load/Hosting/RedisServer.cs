@@ -84,6 +84,10 @@ internal sealed class RedisServer : IAsyncDisposable
         throw new InvalidOperationException($"redis-server did not answer on 127.0.0.1:{port}.");
     }
 
+    public Task PauseAsync() => ChildProcesses.SignalAsync(_process, "STOP");
+
+    public Task ResumeAsync() => ChildProcesses.SignalAsync(_process, "CONT");
+
     /// <summary>How many keys the server holds (DBSIZE), or -1 when it does not answer.</summary>
     public async Task<long> KeyCountAsync(CancellationToken cancellationToken)
     {

@@ -101,6 +101,12 @@ internal sealed class SampleHostProcess : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Freezes the host (SIGSTOP) while other variants are measured, so it takes no CPU, memory bandwidth or
+    /// cache from them; <see cref="ResumeAsync"/> (SIGCONT) before its own round.</summary>
+    public Task PauseAsync() => ChildProcesses.SignalAsync(_process, "STOP");
+
+    public Task ResumeAsync() => ChildProcesses.SignalAsync(_process, "CONT");
+
     public Task<ProbeReading?> ReadProbeAsync(CancellationToken cancellationToken) =>
         ProbeReading.ReadAsync(ProbePath, cancellationToken);
 

@@ -14,7 +14,10 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
     public static readonly Variant InMemory = new("memory", "Limps in memory", LimpsOn: true, NeedsRedis: false);
     public static readonly Variant Redis = new("redis", "Limps on Redis", LimpsOn: true, NeedsRedis: true);
 
-    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis];
+    /// <summary>A second SDK-alone host, on request: its ratio to the first shows how much of a difference is noise.</summary>
+    public static readonly Variant SdkControl = new("sdk-control", "SDK alone again", LimpsOn: false, NeedsRedis: false);
+
+    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl];
 
     /// <summary>The variant's own host arguments; everything else is the same for every variant.</summary>
     public IEnumerable<string> HostArgs(string? redisConfiguration)

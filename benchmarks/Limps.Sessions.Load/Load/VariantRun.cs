@@ -39,8 +39,43 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
         _latencyBuffers = [.. Enumerable.Range(0, count).Select(_ => new long[callsPerClientPerRound])];
     }
 
-    /// <summary>Runs every client in a closed loop for the given time; records the round unless it is a warm-up.</summary>
+    /// <summary>Freezes the variant's processes between its rounds: only the variant being measured runs.</summary>
+    public async Task PauseAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.PauseAsync().ConfigureAwait(false);
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.PauseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs every client in a closed loop for the given time; records the round unless it is a warm-up.
+    /// The variant's processes run only for the round (and a short settle before it) and are frozen again after.</summary>
     public async Task<RoundResult> RunRoundAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
+    {
+        if (Redis is not null)
+        {
+            await Redis.ResumeAsync().ConfigureAwait(false);
+        }
+
+        await Host!.ResumeAsync().ConfigureAwait(false);
+        try
+        {
+            // Let timers that came due while it was frozen fire before the clock starts.
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            return await MeasureAsync(length, record, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await PauseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RoundResult> MeasureAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
     {
         ProbeReading? before = await Host!.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
         long start = Stopwatch.GetTimestamp();

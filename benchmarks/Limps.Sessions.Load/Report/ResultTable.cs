@@ -23,13 +23,13 @@ internal static class ResultTable
         output.WriteLine(Invariant(
             $"## Load: MCP tools/call echo through the sample host ({(options.Quick ? "quick" : "full")} run: {options.Clients} closed-loop clients, warm-up {options.Warmup.TotalSeconds:F0} s, {options.Rounds} interleaved rounds of {options.Round.TotalSeconds:F0} s; {Environment.ProcessorCount} cores, .NET {Environment.Version})"));
         output.WriteLine();
-        output.WriteLine("| variant | requests/s | ratio to SDK alone | p50 | p99 | host CPU/request | allocated/request | gen0 GCs/1k requests | failed |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| variant | requests/s | ratio to SDK alone | p50 | p99 | host CPU/request | allocated/request | gen0 GCs/1k requests | thread-pool items/request | failed |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (VariantRun run in runs)
         {
             if (run.Rounds.Count == 0)
             {
-                output.WriteLine($"| {run.Variant.Name} | skipped: {run.Skipped ?? "did not run"} | | | | | | | |");
+                output.WriteLine($"| {run.Variant.Name} | skipped: {run.Skipped ?? "did not run"} | | | | | | | | |");
                 continue;
             }
 
@@ -40,7 +40,7 @@ internal static class ResultTable
             long[] sorted = [.. run.Latencies];
             Array.Sort(sorted);
             ProbeReading? cost = PerRequestTotals(run, out long requests);
-            string cpu = "-", allocated = "-", gen0 = "-";
+            string cpu = "-", allocated = "-", gen0 = "-", items = "-";
             if (cost is { } c && requests > 0)
             {
                 double cpuMicros = c.CpuTicks / 10.0 / requests;
@@ -48,6 +48,7 @@ internal static class ResultTable
                 cpu = Invariant($"{cpuMicros:F1} µs");
                 allocated = Invariant($"{bytes:N0} B");
                 gen0 = Invariant($"{c.Gen0 * 1000.0 / requests:F2}");
+                items = Invariant($"{(double)c.WorkItems / requests:F2}");
                 if (baseCost is { } bc && run != baseline && baseRequests > 0)
                 {
                     cpu += Invariant($" ({cpuMicros - (bc.CpuTicks / 10.0 / baseRequests):+0.0;-0.0})");
@@ -56,7 +57,7 @@ internal static class ResultTable
             }
 
             output.WriteLine(Invariant(
-                $"| {run.Variant.Name} | {rps:N0} | {ratio} | {Millis(Percentile(sorted, 0.50))} | {Millis(Percentile(sorted, 0.99))} | {cpu} | {allocated} | {gen0} | {run.Rounds.Sum(r => r.Failed)} |"));
+                $"| {run.Variant.Name} | {rps:N0} | {ratio} | {Millis(Percentile(sorted, 0.50))} | {Millis(Percentile(sorted, 0.99))} | {cpu} | {allocated} | {gen0} | {items} | {run.Rounds.Sum(r => r.Failed)} |"));
         }
 
         output.WriteLine();
