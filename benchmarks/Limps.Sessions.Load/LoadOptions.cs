@@ -7,7 +7,7 @@ internal sealed class LoadOptions
 {
     public const string Usage = """
         Limps.Sessions.Load: the sample host with and without Limps under closed-loop MCP load, over loopback.
-          --quick               short rounds (warm-up 3 s, 3 rounds of 2 s per variant)
+          --quick               short rounds (warm-up 5 s, 3 rounds of 2 s per variant)
           --clients N           closed-loop clients, each with its own MCP session (default 8)
           --warmup S            seconds of warm-up per variant before the first round (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
@@ -102,7 +102,7 @@ internal sealed class LoadOptions
 
         if (options.Quick)
         {
-            options.Warmup = warmupSet ? options.Warmup : TimeSpan.FromSeconds(3);
+            options.Warmup = warmupSet ? options.Warmup : TimeSpan.FromSeconds(5);
             options.Rounds = roundsSet ? options.Rounds : 3;
             options.Round = roundSet ? options.Round : TimeSpan.FromSeconds(2);
         }
