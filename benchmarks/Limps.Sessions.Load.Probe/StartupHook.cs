@@ -6,7 +6,7 @@ using System.Text;
 /// Loaded by the runtime before the host's <c>Main</c> (<c>DOTNET_STARTUP_HOOKS</c>). When <c>LIMPS_LOAD_PROBE</c>
 /// names a path, a background thread answers every connection on that Unix socket with one line of the process's
 /// counters and closes it: total bytes allocated, CPU time (100 ns ticks), gen 0/1/2 collections, thread-pool work
-/// items completed and lock contentions. Idle between reads, so it costs the host nothing while it is measured.
+/// items completed, lock contentions and methods compiled by the JIT (every tier). Idle between reads, so it costs the host nothing while it is measured.
 /// </summary>
 internal static class StartupHook
 {
@@ -35,7 +35,7 @@ internal static class StartupHook
                 using Socket client = listener.Accept();
                 string line = string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{GC.GetTotalAllocatedBytes(precise: true)} {Environment.CpuUsage.TotalTime.Ticks} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {ThreadPool.CompletedWorkItemCount} {Monitor.LockContentionCount}\n");
+                    $"{GC.GetTotalAllocatedBytes(precise: true)} {Environment.CpuUsage.TotalTime.Ticks} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {ThreadPool.CompletedWorkItemCount} {Monitor.LockContentionCount} {System.Runtime.JitInfo.GetCompiledMethodCount()}\n");
                 client.Send(Encoding.ASCII.GetBytes(line));
                 client.Shutdown(SocketShutdown.Both);
             }

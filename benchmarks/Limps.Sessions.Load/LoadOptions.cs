@@ -7,9 +7,10 @@ internal sealed class LoadOptions
 {
     public const string Usage = """
         Limps.Sessions.Load: the sample host with and without Limps under closed-loop MCP load, over loopback.
-          --quick               short rounds (warm-up 5 s, 3 rounds of 2 s per variant)
+          --quick               short rounds (warm-up 5-10 s, 3 rounds of 2 s per variant)
           --clients N           closed-loop clients, each with its own MCP session (default 8)
-          --warmup S            seconds of warm-up per variant before the first round (default 10)
+          --warmup S            least seconds of warm-up per variant before the first round; it goes on until the
+                                host's JIT is done, at most twice as long (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
           --round S             seconds per round (default 10)
           --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control (default sdk,memory,redis;

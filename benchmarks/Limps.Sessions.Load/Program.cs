@@ -51,11 +51,14 @@ try
         await run.PauseAsync();
     }
 
-    Console.WriteLine(Invariant($"Warm-up: {options.Warmup.TotalSeconds:F0} s per variant."));
+    Console.WriteLine(Invariant(
+        $"Warm-up: at least {options.Warmup.TotalSeconds:F0} s per variant, then until the host's JIT is done (at most {2 * options.Warmup.TotalSeconds:F0} s)."));
     foreach (VariantRun run in active)
     {
-        RoundResult warm = await run.RunRoundAsync(options.Warmup, record: false, stop);
+        (RoundResult warm, TimeSpan took) = await run.WarmUpAsync(options.Warmup, stop);
         ResultTable.WriteRound(Console.Out, 0, run, warm);
+        Console.WriteLine(Invariant(
+            $"    (warm-up took {took.TotalSeconds:F0} s; the line above is its last second, in which the JIT compiled {warm.Host?.MethodsCompiled.ToString(CultureInfo.InvariantCulture) ?? "?"} methods)"));
     }
 
     for (int round = 1; round <= options.Rounds; round++)

@@ -12,7 +12,8 @@ internal readonly record struct ProbeReading(
     int Gen1,
     int Gen2,
     long WorkItems,
-    long LockContentions)
+    long LockContentions,
+    long MethodsCompiled)
 {
     public static async Task<ProbeReading?> ReadAsync(string socketPath, CancellationToken cancellationToken)
     {
@@ -37,7 +38,8 @@ internal readonly record struct ProbeReading(
                 int.Parse(parts[3], CultureInfo.InvariantCulture),
                 int.Parse(parts[4], CultureInfo.InvariantCulture),
                 long.Parse(parts[5], CultureInfo.InvariantCulture),
-                long.Parse(parts[6], CultureInfo.InvariantCulture));
+                long.Parse(parts[6], CultureInfo.InvariantCulture),
+                long.Parse(parts[7], CultureInfo.InvariantCulture));
         }
         catch (Exception ex) when (ex is SocketException or FormatException or IndexOutOfRangeException)
         {
@@ -52,7 +54,8 @@ internal readonly record struct ProbeReading(
         after.Gen1 - before.Gen1,
         after.Gen2 - before.Gen2,
         after.WorkItems - before.WorkItems,
-        after.LockContentions - before.LockContentions);
+        after.LockContentions - before.LockContentions,
+        after.MethodsCompiled - before.MethodsCompiled);
 
     public static ProbeReading operator +(ProbeReading a, ProbeReading b) => new(
         a.AllocatedBytes + b.AllocatedBytes,
@@ -61,5 +64,6 @@ internal readonly record struct ProbeReading(
         a.Gen1 + b.Gen1,
         a.Gen2 + b.Gen2,
         a.WorkItems + b.WorkItems,
-        a.LockContentions + b.LockContentions);
+        a.LockContentions + b.LockContentions,
+        a.MethodsCompiled + b.MethodsCompiled);
 }

@@ -75,6 +75,41 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Warms the host up in one-second slices for at least <paramref name="minimum"/>, and then until the JIT is done
+    /// (a slice in which the host compiled at most a handful of methods: tiered compilation has promoted the hot
+    /// path), but never past twice the minimum. On a busy machine the JIT's background compiles are starved and a
+    /// fixed warm-up can end while the host still runs unoptimised code.
+    /// </summary>
+    /// <returns>The last slice, and how long the warm-up took.</returns>
+    public async Task<(RoundResult Last, TimeSpan Took)> WarmUpAsync(TimeSpan minimum, CancellationToken cancellationToken)
+    {
+        if (Redis is not null)
+        {
+            await Redis.ResumeAsync().ConfigureAwait(false);
+        }
+
+        await Host!.ResumeAsync().ConfigureAwait(false);
+        try
+        {
+            long started = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                RoundResult slice = await MeasureAsync(TimeSpan.FromSeconds(1), record: false, cancellationToken).ConfigureAwait(false);
+                TimeSpan took = Stopwatch.GetElapsedTime(started);
+                bool settled = slice.Host is not { } host || host.MethodsCompiled <= 5;
+                if ((took >= minimum && settled) || took >= 2 * minimum)
+                {
+                    return (slice, took);
+                }
+            }
+        }
+        finally
+        {
+            await PauseAsync().ConfigureAwait(false);
+        }
+    }
+
     private async Task<RoundResult> MeasureAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
     {
         ProbeReading? before = await Host!.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
