@@ -80,7 +80,7 @@ catch (OperationCanceledException) when (stop.IsCancellationRequested)
     Console.Error.WriteLine("Stopped before the end; no table.");
     return 130;
 }
-catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException)
+catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException or OperationCanceledException or IOException)
 {
     Console.Error.WriteLine($"Load benchmark failed: {ex.Message}");
     return 1;
