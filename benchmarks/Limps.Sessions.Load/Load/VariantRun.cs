@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using Limps.Sessions.Load.Hosting;
+
+namespace Limps.Sessions.Load.Load;
+
+/// <summary>A variant's host, its clients, and what its rounds measured.</summary>
+internal sealed class VariantRun(Variant variant) : IAsyncDisposable
+{
+    private readonly List<McpLoadClient> _clients = [];
+    private long[][] _latencyBuffers = [];
+
+    public Variant Variant { get; } = variant;
+
+    public SampleHostProcess? Host { get; private set; }
+
+    public RedisServer? Redis { get; private set; }
+
+    /// <summary>Why the variant did not run, when it did not.</summary>
+    public string? Skipped { get; set; }
+
+    public List<RoundResult> Rounds { get; } = [];
+
+    /// <summary>Every timed call's latency, in <see cref="Stopwatch"/> ticks.</summary>
+    public List<long> Latencies { get; } = [];
+
+    public void Attach(SampleHostProcess host, RedisServer? redis)
+    {
+        Host = host;
+        Redis = redis;
+    }
+
+    public async Task ConnectClientsAsync(int count, int callsPerClientPerRound, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _clients.Add(await McpLoadClient.ConnectAsync(Host!.Address, cancellationToken).ConfigureAwait(false));
+        }
+
+        _latencyBuffers = [.. Enumerable.Range(0, count).Select(_ => new long[callsPerClientPerRound])];
+    }
+
+    /// <summary>Freezes the variant's processes between its rounds: only the variant being measured runs.</summary>
+    public async Task PauseAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.PauseAsync().ConfigureAwait(false);
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.PauseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs every client in a closed loop for the given time; records the round unless it is a warm-up.
+    /// The variant's processes run only for the round (and a short settle before it) and are frozen again after.</summary>
+    public async Task<RoundResult> RunRoundAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
+    {
+        if (Redis is not null)
+        {
+            await Redis.ResumeAsync().ConfigureAwait(false);
+        }
+
+        await Host!.ResumeAsync().ConfigureAwait(false);
+        try
+        {
+            // Let timers that came due while it was frozen fire before the clock starts.
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            return await MeasureAsync(length, record, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await PauseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Warms the host up in one-second slices for at least <paramref name="minimum"/>, and then until the JIT is done
+    /// (a slice in which the host compiled at most a handful of methods: tiered compilation has promoted the hot
+    /// path), but never past twice the minimum. On a busy machine the JIT's background compiles are starved and a
+    /// fixed warm-up can end while the host still runs unoptimised code.
+    /// </summary>
+    /// <returns>The last slice, and how long the warm-up took.</returns>
+    public async Task<(RoundResult Last, TimeSpan Took)> WarmUpAsync(TimeSpan minimum, CancellationToken cancellationToken)
+    {
+        if (Redis is not null)
+        {
+            await Redis.ResumeAsync().ConfigureAwait(false);
+        }
+
+        await Host!.ResumeAsync().ConfigureAwait(false);
+        try
+        {
+            long started = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                RoundResult slice = await MeasureAsync(TimeSpan.FromSeconds(1), record: false, cancellationToken).ConfigureAwait(false);
+                TimeSpan took = Stopwatch.GetElapsedTime(started);
+                bool settled = slice.Host is not { } host || host.MethodsCompiled <= 5;
+                if ((took >= minimum && settled) || took >= 2 * minimum)
+                {
+                    return (slice, took);
+                }
+            }
+        }
+        finally
+        {
+            await PauseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RoundResult> MeasureAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
+    {
+        ProbeReading? before = await Host!.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + (long)(length.TotalSeconds * Stopwatch.Frequency);
+        Task<(int Succeeded, int Failed)>[] loops = [.. _clients.Select((client, i) =>
+            Task.Run(() => client.RunAsync(deadline, _latencyBuffers[i], cancellationToken), cancellationToken))];
+        (int Succeeded, int Failed)[] counts = await Task.WhenAll(loops).ConfigureAwait(false);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        ProbeReading? after = await Host.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+
+        var result = new RoundResult(
+            counts.Sum(c => c.Succeeded),
+            counts.Sum(c => c.Failed),
+            seconds,
+            before is { } b && after is { } a ? a - b : null);
+        if (record)
+        {
+            Rounds.Add(result);
+            for (int i = 0; i < counts.Length; i++)
+            {
+                Latencies.AddRange(_latencyBuffers[i].AsSpan(0, counts[i].Succeeded + counts[i].Failed));
+            }
+        }
+
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (McpLoadClient client in _clients)
+        {
+            client.Dispose();
+        }
+
+        _clients.Clear();
+        if (Host is not null)
+        {
+            await Host.DisposeAsync().ConfigureAwait(false);
+            Host = null;
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync().ConfigureAwait(false);
+            Redis = null;
+        }
+    }
+}

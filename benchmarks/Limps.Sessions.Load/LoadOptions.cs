@@ -1,0 +1,126 @@
+using System.Globalization;
+
+namespace Limps.Sessions.Load;
+
+/// <summary>What to run: the command line of the load benchmark.</summary>
+internal sealed class LoadOptions
+{
+    public const string Usage = """
+        Limps.Sessions.Load: the sample host with and without Limps under closed-loop MCP load, over loopback.
+          --quick               short rounds (warm-up 5-10 s, 3 rounds of 2 s per variant)
+          --clients N           closed-loop clients, each with its own MCP session (default 8)
+          --warmup S            least seconds of warm-up per variant before the first round; it goes on until the
+                                host's JIT is done, at most twice as long (default 10)
+          --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
+          --round S             seconds per round (default 10)
+          --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control (default sdk,memory,redis;
+                                sdk-control is a second SDK-alone host, a noise check for the ratio)
+          --host PATH           the sample host's dll (default: the Release build in samples/)
+          --no-build            do not build the sample host first
+          --host-arg ARG        one more command-line argument for every host (repeatable)
+          --host-env KEY=VALUE  one more environment variable for every host (repeatable; {variant} in the value
+                                becomes the variant's short name, e.g. a trace file per variant)
+        """;
+
+    public bool Quick { get; private set; }
+
+    public int Clients { get; private set; } = 8;
+
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(10);
+
+    public int Rounds { get; private set; } = 5;
+
+    public TimeSpan Round { get; private set; } = TimeSpan.FromSeconds(10);
+
+    public IReadOnlyList<string> Variants { get; private set; } = ["sdk", "memory", "redis"];
+
+    public string? HostPath { get; private set; }
+
+    public bool Build { get; private set; } = true;
+
+    public List<string> HostArgs { get; } = [];
+
+    public List<KeyValuePair<string, string>> HostEnvironment { get; } = [];
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var options = new LoadOptions();
+        bool warmupSet = false, roundsSet = false, roundSet = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+            switch (arg)
+            {
+                case "--quick":
+                    options.Quick = true;
+                    break;
+                case "--clients":
+                    options.Clients = Positive(arg, Next(), 256);
+                    break;
+                case "--warmup":
+                    options.Warmup = TimeSpan.FromSeconds(Positive(arg, Next(), 600));
+                    warmupSet = true;
+                    break;
+                case "--rounds":
+                    options.Rounds = Positive(arg, Next(), 100);
+                    roundsSet = true;
+                    break;
+                case "--round":
+                    options.Round = TimeSpan.FromSeconds(Positive(arg, Next(), 600));
+                    roundSet = true;
+                    break;
+                case "--variants":
+                    options.Variants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    break;
+                case "--host":
+                    options.HostPath = Path.GetFullPath(Next());
+                    break;
+                case "--no-build":
+                    options.Build = false;
+                    break;
+                case "--host-arg":
+                    options.HostArgs.Add(Next());
+                    break;
+                case "--host-env":
+                    string pair = Next();
+                    int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        throw new ArgumentException($"--host-env needs KEY=VALUE, not '{pair}'.");
+                    }
+
+                    options.HostEnvironment.Add(new(pair[..eq], pair[(eq + 1)..]));
+                    break;
+                case "--help" or "-h":
+                    Console.WriteLine(Usage);
+                    Environment.Exit(0);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown argument '{arg}'.\n{Usage}");
+            }
+        }
+
+        if (options.Quick)
+        {
+            options.Warmup = warmupSet ? options.Warmup : TimeSpan.FromSeconds(5);
+            options.Rounds = roundsSet ? options.Rounds : 3;
+            options.Round = roundSet ? options.Round : TimeSpan.FromSeconds(2);
+        }
+
+        foreach (string variant in options.Variants)
+        {
+            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control"))
+            {
+                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control).");
+            }
+        }
+
+        return options;
+    }
+
+    private static int Positive(string name, string value, int max) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 && n <= max
+            ? n
+            : throw new ArgumentException($"{name} needs a whole number from 1 to {max}, not '{value}'.");
+}

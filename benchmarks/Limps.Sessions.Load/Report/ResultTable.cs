@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using Limps.Sessions.Load.Hosting;
+using Limps.Sessions.Load.Load;
+
+namespace Limps.Sessions.Load.Report;
+
+/// <summary>
+/// The one table the load benchmark prints. Requests per second is the median over rounds; the ratio is the median
+/// over rounds of the variant's requests per second divided by SDK alone's in the same round (the rounds are
+/// interleaved, so drift in the machine's load hits both alike). p50/p99 are over every timed call. The host's CPU
+/// time and bytes allocated per request come from the host itself and do not depend on how busy the machine is.
+/// </summary>
+internal static class ResultTable
+{
+    public static void Write(TextWriter output, IReadOnlyList<VariantRun> runs, LoadOptions options)
+    {
+        VariantRun? baseline = runs.FirstOrDefault(r => r.Variant == Variant.SdkAlone && r.Rounds.Count > 0);
+        ProbeReading? baseCost = baseline is null ? null : PerRequestTotals(baseline, out _);
+        long baseRequests = baseline?.Rounds.Sum(r => r.Succeeded + r.Failed) ?? 0;
+
+        output.WriteLine();
+        output.WriteLine(Invariant(
+            $"## Load: MCP tools/call echo through the sample host ({(options.Quick ? "quick" : "full")} run: {options.Clients} closed-loop clients, warm-up {options.Warmup.TotalSeconds:F0} s, {options.Rounds} interleaved rounds of {options.Round.TotalSeconds:F0} s; {Environment.ProcessorCount} cores, .NET {Environment.Version})"));
+        output.WriteLine();
+        output.WriteLine("| variant | requests/s | ratio to SDK alone | p50 | p99 | host CPU/request | allocated/request | gen0 GCs/1k requests | thread-pool items/request | failed |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (VariantRun run in runs)
+        {
+            if (run.Rounds.Count == 0)
+            {
+                output.WriteLine($"| {run.Variant.Name} | skipped: {run.Skipped ?? "did not run"} | | | | | | | | |");
+                continue;
+            }
+
+            double rps = Median(run.Rounds.Select(r => r.RequestsPerSecond));
+            string ratio = baseline is null
+                ? "-"
+                : Invariant($"{Median(run.Rounds.Zip(baseline.Rounds, (v, b) => v.RequestsPerSecond / b.RequestsPerSecond)):F3}");
+            long[] sorted = [.. run.Latencies];
+            Array.Sort(sorted);
+            ProbeReading? cost = PerRequestTotals(run, out long requests);
+            string cpu = "-", allocated = "-", gen0 = "-", items = "-";
+            if (cost is { } c && requests > 0)
+            {
+                double cpuMicros = c.CpuTicks / 10.0 / requests;
+                double bytes = (double)c.AllocatedBytes / requests;
+                cpu = Invariant($"{cpuMicros:F1} µs");
+                allocated = Invariant($"{bytes:N0} B");
+                gen0 = Invariant($"{c.Gen0 * 1000.0 / requests:F2}");
+                items = Invariant($"{(double)c.WorkItems / requests:F2}");
+                if (baseCost is { } bc && run != baseline && baseRequests > 0)
+                {
+                    cpu += Invariant($" ({cpuMicros - (bc.CpuTicks / 10.0 / baseRequests):+0.0;-0.0})");
+                    allocated += Invariant($" ({bytes - ((double)bc.AllocatedBytes / baseRequests):+#,0;-#,0;0})");
+                }
+            }
+
+            output.WriteLine(Invariant(
+                $"| {run.Variant.Name} | {rps:N0} | {ratio} | {Millis(Percentile(sorted, 0.50))} | {Millis(Percentile(sorted, 0.99))} | {cpu} | {allocated} | {gen0} | {items} | {run.Rounds.Sum(r => r.Failed)} |"));
+        }
+
+        output.WriteLine();
+        output.WriteLine("Requests/s: median of the rounds. Ratio: median over rounds of requests/s against SDK alone's in the same round.");
+        output.WriteLine("Host CPU and allocated bytes per request are read from the host process itself (bracketed: the difference to SDK alone).");
+    }
+
+    public static void WriteRound(TextWriter output, int round, VariantRun run, RoundResult result)
+    {
+        string host = result.Host is { } h && result.Succeeded > 0
+            ? Invariant($", host {h.CpuTicks / 10.0 / (result.Succeeded + result.Failed):F1} µs CPU and {(double)h.AllocatedBytes / (result.Succeeded + result.Failed):N0} B per request")
+            : string.Empty;
+        output.WriteLine(Invariant($"  round {round}: {run.Variant.Name,-16} {result.RequestsPerSecond,9:N0} requests/s{host}{(result.Failed > 0 ? $", {result.Failed} failed" : string.Empty)}"));
+    }
+
+    private static ProbeReading? PerRequestTotals(VariantRun run, out long requests)
+    {
+        requests = run.Rounds.Sum(r => (long)r.Succeeded + r.Failed);
+        if (run.Rounds.Any(r => r.Host is null))
+        {
+            return null;
+        }
+
+        return run.Rounds.Select(r => r.Host!.Value).Aggregate((a, b) => a + b);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static long Percentile(long[] sorted, double quantile) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(quantile * sorted.Length) - 1)];
+
+    private static string Millis(long ticks) => Invariant($"{ticks * 1000.0 / Stopwatch.Frequency:F2} ms");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
