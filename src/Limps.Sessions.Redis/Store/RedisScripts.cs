@@ -8,9 +8,9 @@ namespace Limps.Sessions.Redis;
 /// <para>Instants are Unix microseconds (integers below 2^53, exact in Lua's doubles) and are always written with
 /// <c>fmt</c>: Lua's default number formatting would print them in exponent form. Keys (see <see cref="RedisKeys"/>):
 /// <c>P{id}:s</c> the session hash (c created, a last active, n lease fields, l:&lt;token&gt; one lease each with
-/// its expiry in Redis milliseconds, g incarnation, o owner, m metadata, i MCP initialize parameters),
+/// its expiry in Redis milliseconds, g incarnation, o owner, m metadata),
 /// <c>P{id}:t</c> the tombstone hash (r reason code, d description of a custom reason, x expired at, a last active,
-/// o owner), <c>P{id}:mcp</c> MCP initialize parameters written before the session was registered,
+/// o owner),
 /// <c>Pdeadlines</c> the zset of scheduled checks, <c>Pledger</c> the zset of tombstones by recording order,
 /// <c>Pledger:seq</c> its counter, and the channel <c>Pended</c>.</para>
 /// <para>Every write may be repeated, or lapses by itself: a command the caller gave up on (its answer came too late)
@@ -75,17 +75,11 @@ internal static class RedisScripts
     /// <summary>Drops tombstones past retention or capacity. Answers how many.</summary>
     public static readonly RedisScript Prune = Load("prune");
 
-    /// <summary>
-    /// Keeps the MCP initialize parameters of a session: in its hash when it is registered, otherwise in a pending
-    /// key that registration absorbs. ARGV 14 id, 15 JSON, 16 pending time to live (ms).
-    /// </summary>
-    public static readonly RedisScript StoreInitialize = Load("store-initialize");
-
     /// <summary>Gets every script, for loading them ahead and for tests.</summary>
     internal static IReadOnlyList<(string Name, RedisScript Script)> All { get; } =
     [
         ("access", Access), ("release", Release), ("renew", Renew), ("abandon", Abandon), ("end", End),
-        ("create", Create), ("sweep", Sweep), ("record", Record), ("prune", Prune), ("store-initialize", StoreInitialize),
+        ("create", Create), ("sweep", Sweep), ("record", Record), ("prune", Prune),
     ];
 
     /// <summary>Reads one script and puts the prelude in front of it.</summary>

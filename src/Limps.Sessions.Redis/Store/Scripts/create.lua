@@ -23,12 +23,6 @@ if ARGV[17] ~= '' then
   fields[#fields + 1] = 'm'
   fields[#fields + 1] = ARGV[17]
 end
-local pending = redis.call('GET', mkey(id))
-if pending then
-  fields[#fields + 1] = 'i'
-  fields[#fields + 1] = pending
-  redis.call('DEL', mkey(id))
-end
 redis.call('HSET', key, unpack(fields))
 set_ttl(key, now_up, now_up, 0)
 local dl = due_at(now_up, now_up)
