@@ -260,7 +260,17 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
             return SessionLookup.NotFound;
         }
 
-        RedisValue[] args = _store.Arguments(4);
+        RedisResult[] reply = await EvaluateAccessAsync(id, access, leaseToken, checkOwner: false, owner: null, cancellationToken)
+            .ConfigureAwait(false);
+        return Answer(id, reply);
+    }
+
+    // One access script: look-up, touch or lease, with the owner compared first when asked (another owner's live
+    // session is then left as it is and answered {3}).
+    private async ValueTask<RedisResult[]> EvaluateAccessAsync(
+        SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, CancellationToken cancellationToken)
+    {
+        RedisValue[] args = _store.Arguments(checkOwner ? 7 : 4);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = access switch
         {
@@ -270,8 +280,20 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         };
         args[RedisSessionStore.Own(2)] = _store.TouchToleranceMicros;
         args[RedisSessionStore.Own(3)] = leaseToken ?? string.Empty;
-        var reply = (RedisResult[])(await _store.EvaluateAsync(
+        if (checkOwner)
+        {
+            args[RedisSessionStore.Own(4)] = "c";
+            args[RedisSessionStore.Own(5)] = owner is null ? 0 : 1;
+            args[RedisSessionStore.Own(6)] = owner ?? string.Empty;
+        }
+
+        return (RedisResult[])(await _store.EvaluateAsync(
             RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    // Reads the access script's answer (see RedisScripts.Access); {3} (another owner's live session) reads as unknown.
+    private SessionLookup Answer(SessionId id, RedisResult[] reply)
+    {
         switch ((long)reply[0])
         {
             case 1:

@@ -24,9 +24,11 @@ internal static class RedisScripts
     private static readonly string Prelude = Read("prelude");
 
     /// <summary>
-    /// Lookup, touch or lease. ARGV 14 id, 15 mode (<c>l</c>, <c>t</c>, <c>b</c>), 16 touch write tolerance (µs),
-    /// 17 lease token. Answers {0} unknown, {1, created, last active, owner, has owner, metadata, incarnation} live,
-    /// {2, reason, description, expired at, last active, recorded, ended by this call, owner, has owner} ended.
+    /// Lookup, touch or lease, optionally for one owner only. ARGV 14 id, 15 mode (<c>l</c>, <c>t</c>, <c>b</c>), 16 touch
+    /// write tolerance (µs), 17 lease token; then, to check the owner first, 18 <c>c</c>, 19 has owner (1/0), 20 owner.
+    /// Answers {0} unknown, {1, created, last active, owner, has owner, metadata, incarnation} live,
+    /// {2, reason, description, expired at, last active, recorded, ended by this call, owner, has owner} ended,
+    /// {3} another owner's live session, left untouched.
     /// </summary>
     public static readonly RedisScript Access = Load("access");
 
