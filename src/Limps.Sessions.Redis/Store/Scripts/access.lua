@@ -34,4 +34,11 @@ elseif mode == 'b' then
   end
   set_ttl(key, s.c, s.a, s.n)
 end
-return answer_live(s)
+local live = answer_live(s)
+if ARGV[21] == '1' then
+  -- Handles: the state and its version travel with the answer, so a use is one round trip.
+  local st = redis.call('HMGET', key, 'st', 'sv')
+  live[#live + 1] = st[1] or ''
+  live[#live + 1] = st[2] or '0'
+end
+return live

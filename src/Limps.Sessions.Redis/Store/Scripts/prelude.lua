@@ -19,6 +19,8 @@ local SEQ = P .. 'ledger:seq'
 local function fmt(n) return string.format('%.0f', n) end
 local function skey(id) return P .. '{' .. id .. '}:s' end
 local function tkey(id) return P .. '{' .. id .. '}:t' end
+-- The index of one owner's live handles (handle stores only; sessions have none, and removing from it is then a no-op).
+local function okey(owner) return P .. 'own:' .. owner end
 
 -- Redis's own time in milliseconds, read at most once per script. Leases expire in it (not in a replica's clock):
 -- a lease is alive while its holder renews it, and only Redis sees every holder's renewals on one clock.
@@ -125,6 +127,7 @@ end
 local function finish(id, key, code, desc, x, a, owner)
   redis.call('DEL', key)
   redis.call('ZREM', DL, id)
+  if owner then redis.call('ZREM', okey(owner), id) end
   local rec = record(id, code, desc, x, a, owner)
   if announce then
     local olen = -1
