@@ -76,6 +76,7 @@ internal sealed class RedisSessionStore
         _graceMillis = (long)Math.Ceiling(redisOptions.Grace.TotalMilliseconds);
         _replicaId = ReplicaId;
         _skewMicros = MicrosUp(redisOptions.MaxClockSkew.Ticks);
+        // Only the session space announces ends: every replica subscribes to its channel, none to a handle kind's.
         _announce = redisOptions.AnnounceEnds && keyPrefix == redisOptions.KeyPrefix ? 1 : 0;
         TimeSpan recheck = options.IdleTimeout > TimeSpan.Zero ? options.IdleTimeout : options.EffectiveSweepInterval;
         _recheckMicros = Math.Max(1, MicrosUp(recheck.Ticks));
