@@ -198,6 +198,43 @@ public class RedisHandleStoreTests
         Scripts().Should().Equal(["access"]);
     }
 
+    [Test]
+    public async Task A_create_whose_answer_came_too_late_is_taken_back_with_its_state_and_owner_entry()
+    {
+        IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
+        foreach ((string _, RedisScript script) in RedisScripts.All)
+        {
+            await server.ScriptLoadAsync(script.Text);
+        }
+
+        await using DelayingRedisProxy proxy = DelayingRedisProxy.Start(RedisTestServer.Server.Endpoint);
+        ConnectionMultiplexer connection = RedisTestServer.Connect(proxy.Endpoint);
+        var store = new RedisHandleStore<Basket>(
+            connection,
+            HandleStoreHarness.BasketOptions(),
+            HandleJsonContext.Default.Basket,
+            new RedisSessionStoreOptions { KeyPrefix = _prefix, OperationTimeout = TimeSpan.FromMilliseconds(250) },
+            _clock);
+        _disposables.Add(store);
+        _disposables.Add(connection);
+        IDatabase direct = RedisTestServer.Connection.GetDatabase();
+
+        proxy.HoldReplies();
+        await FluentActions.Awaiting(async () => await store.CreateAsync(Basket.Of("apple"), Alice))
+            .Should().ThrowAsync<SessionStoreUnavailableException>();
+        (await direct.SortedSetLengthAsync(store.KeyPrefix + "own:" + Alice)).Should().Be(1, "Redis created it all the same");
+        proxy.ReleaseReplies();
+
+        (await Eventually.TrueAsync(async () =>
+            {
+                await store.Registry.BeatAsync();
+                return store.Registry.PendingWrites == 0;
+            }))
+            .Should().BeTrue();
+        (await direct.SortedSetLengthAsync(store.KeyPrefix + "own:" + Alice)).Should().Be(0, "the owner's cap does not count it");
+        (await store.CountAsync()).Should().Be(0);
+    }
+
     private RedisHandleStore<Basket> Store(IConnectionMultiplexer connection, Action<HandleKindOptions>? configure = null, bool dispose = true)
     {
         HandleKindOptions options = HandleStoreHarness.BasketOptions();
