@@ -43,7 +43,8 @@ internal sealed class StartupCheck(
                 if (endpoint.Metadata.GetMetadata<LimpsSessionsEndpointMetadata>() is not null
                     && endpoint.DisplayName?.StartsWith(McpEndpointDisplayName, StringComparison.Ordinal) == true)
                 {
-                    HttpLog.McpServerWithoutIntegration(_log, (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName);
+                    string path = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName;
+                    HttpLog.McpServerWithoutIntegration(_log, path.Length > 1 ? path.TrimEnd('/') : path);
                     return;
                 }
             }

@@ -53,7 +53,8 @@ internal sealed class McpStartupCheck(
                 }
                 else
                 {
-                    unguarded.Add((endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName);
+                    string path = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? endpoint.DisplayName;
+                    unguarded.Add(path.Length > 1 ? path.TrimEnd('/') : path);
                 }
             }
 
