@@ -27,6 +27,9 @@ internal sealed class SessionGate(
     private readonly int _maxSessions = options.Value.MaxSessions;
     private readonly ISessionServerReleaser[] _releasers = [.. releasers];
 
+    // Without a server integration nobody waits for the requests of an ended session, so none are counted.
+    private bool Drained => _releasers.Length > 0;
+
     // A failing log provider must not turn an answer into a 500 or stop the host.
     private readonly ILogger _log = SessionTelemetry.NonThrowing(logger);
 
@@ -55,9 +58,9 @@ internal sealed class SessionGate(
             return GuardStoreAsync(context, DeleteAsync(context, next, id));
         }
 
-        // Only POSTs are counted for the drain of an ended session (see SessionRequestDrain); counted before the
-        // lease is taken so an end that follows the lease cannot miss this request.
-        SessionRequestDrain.Counter? counter = HttpMethods.IsPost(request.Method) ? drain.Enter(id) : null;
+        // Only POSTs are counted for the drain of an ended session (see SessionRequestDrain), and only when a server
+        // integration will wait on it; counted before the lease is taken so an end that follows cannot miss them.
+        SessionRequestDrain.Counter? counter = Drained && HttpMethods.IsPost(request.Method) ? drain.Enter(id) : null;
         ValueTask<SessionLease> pending;
         try
         {
