@@ -31,6 +31,12 @@ internal sealed class SessionRegistration(SessionGate gate, HttpContext context)
 
     private async Task DecideOnStartAsync()
     {
+        // Started by Limps's own 503 (inside the decision, before it is recorded): nothing more to decide.
+        if (_writingOwn)
+        {
+            return;
+        }
+
         if (!await DecideAsync().ConfigureAwait(false))
         {
             // Nothing was written: at least the status and headers are Limps's.
