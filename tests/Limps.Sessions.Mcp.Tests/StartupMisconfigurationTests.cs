@@ -94,7 +94,7 @@ public class StartupMisconfigurationTests
     [Test]
     public async Task A_misspelled_key_under_Limps_Sessions_fails_start_up_naming_the_key()
     {
-        // Building the endpoints reads the options already; either way the host never serves.
+        // Options are read (and checked) when the host starts; the host never serves.
         Func<Task> start = async () =>
         {
             WebApplication app = SampleHostApp.Create(

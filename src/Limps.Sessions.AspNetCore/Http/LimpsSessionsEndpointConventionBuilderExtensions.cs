@@ -28,9 +28,13 @@ public static class LimpsSessionsEndpointConventionBuilderExtensions
 
         // Fail where the mistake is made, at start-up, rather than with a 500 on every request: a route group (what
         // MapMcp returns) knows its services already.
-        if (builder is IEndpointRouteBuilder routes)
+        // Only asks whether the services are registered: building them here would read (and validate) the options
+        // before the host starts, and their errors belong to start-up.
+        if (builder is IEndpointRouteBuilder routes
+            && routes.ServiceProvider.GetService<IServiceProviderIsService>() is { } registered
+            && !registered.IsService(typeof(SessionGate)))
         {
-            _ = routes.ServiceProvider.GetService<SessionGate>() ?? throw MissingServices();
+            throw MissingServices();
         }
 
         builder.Add(endpoint =>
