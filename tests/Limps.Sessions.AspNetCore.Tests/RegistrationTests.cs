@@ -26,7 +26,7 @@ public sealed class RegistrationTests
 
         services.Count.Should().Be(once + 1, "a second call adds only the explicit configuration");
         using ServiceProvider provider = services.AddLogging().BuildServiceProvider();
-        provider.GetServices<IHostedService>().Should().ContainSingle("the sweeper, once (the MCP session releaser comes with Limps.Sessions.Mcp)");
+        provider.GetServices<IHostedService>().Should().HaveCount(2, "the sweeper and the start-up check, once each (the MCP session releaser comes with Limps.Sessions.Mcp)");
         provider.GetRequiredService<IOptions<LimpsSessionsOptions>>().Value.MaxSessions.Should().Be(7);
     }
 

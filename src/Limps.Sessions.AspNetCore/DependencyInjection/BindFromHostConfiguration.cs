@@ -7,7 +7,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>
 /// Binds options from the host's <c>Limps:Sessions</c> section when the container has an
 /// <see cref="IConfiguration"/>, so environment variables such as <c>Limps__Sessions__IdleTimeout</c> work with
-/// the parameterless <c>AddLimpsSessions()</c>. Runs before any explicit configuration.
+/// the parameterless <c>AddLimpsSessions()</c>. Runs before any explicit configuration. A key no setting has fails
+/// start-up (options are validated when the host starts).
 /// </summary>
 internal sealed class BindFromHostConfiguration<TOptions>(IServiceProvider services) : IConfigureOptions<TOptions>
     where TOptions : class
@@ -16,7 +17,9 @@ internal sealed class BindFromHostConfiguration<TOptions>(IServiceProvider servi
     {
         if (services.GetService(typeof(IConfiguration)) is IConfiguration configuration)
         {
-            configuration.GetSection(LimpsSessionsOptions.SectionName).Bind(options);
+            IConfigurationSection section = configuration.GetSection(LimpsSessionsOptions.SectionName);
+            KnownConfigurationKeys.ThrowIfUnknown(section, LimpsSessionsOptions.SectionName);
+            section.Bind(options);
         }
     }
 }

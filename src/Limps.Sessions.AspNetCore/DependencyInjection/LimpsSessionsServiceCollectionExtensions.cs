@@ -58,7 +58,11 @@ public static class LimpsSessionsServiceCollectionExtensions
             sp.GetService<IMeterFactory>()));
 
         services.AddHostedService<SessionSweeper>();
+        services.AddHostedService<StartupCheck>();
         services.AddSingleton<SessionErrorWriter>();
+        services.AddSingleton(sp => new SessionRequestDrain(
+            sp.GetRequiredService<IOptions<LimpsSessionsHttpOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SessionGate>();
         return builder;
     }
@@ -83,7 +87,16 @@ public static class LimpsSessionsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ILimpsSessionsBuilder builder = services.AddLimpsSessions();
-        services.Configure<LimpsSessionsOptions>(configuration);
+        services.Configure<LimpsSessionsOptions>(options =>
+        {
+            // A section given for Limps holds Limps's settings only (a whole configuration root is not checked).
+            if (configuration is IConfigurationSection section)
+            {
+                KnownConfigurationKeys.ThrowIfUnknown(section, section.Path);
+            }
+
+            configuration.Bind(options);
+        });
         services.Configure<LimpsSessionsHttpOptions>(configuration);
         return builder;
     }

@@ -32,4 +32,15 @@ internal static partial class HttpLog
     [LoggerMessage(EventId = 107, EventName = "SessionsClosedOnShutdown", Level = LogLevel.Information,
         Message = "Ended {Count} live sessions with reason 'closed' on shutdown.")]
     public static partial void SessionsClosedOnShutdown(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 109, EventName = "McpServerWithoutIntegration", Level = LogLevel.Warning,
+        Message = "The Limps session check guards the MCP endpoint {Path}, but the MCP server has no Limps integration: "
+            + "with the MCP SDK's default session mode (Stateless) no session is ever issued and the check does nothing. "
+            + "Write builder.Services.AddMcpServer().WithHttpTransport().WithLimpsSessions() (package Limps.Sessions.Mcp), "
+            + "or set HttpServerTransportOptions.SessionMode = HttpServerSessionMode.StatefulForInitializeClients.")]
+    public static partial void McpServerWithoutIntegration(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 110, EventName = "StartupCheckFailed", Level = LogLevel.Warning,
+        Message = "The Limps start-up check of the endpoints could not run.")]
+    public static partial void StartupCheckFailed(ILogger logger, Exception exception);
 }

@@ -54,7 +54,14 @@ internal sealed class SessionSweeper(
                 {
                     await registry.SweepAsync(stoppingToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return; // Shutting down.
+                }
+#pragma warning disable CA1031 // Whatever a store or an observer throws (a cancellation not caused by the host
+                           // stopping included), the host keeps running and the next sweep runs on schedule.
+                catch (Exception ex)
+#pragma warning restore CA1031
                 {
                     HttpLog.SweepFailed(_log, ex);
                 }

@@ -11,7 +11,9 @@ namespace Limps.Sessions.AspNetCore;
 /// The adapter calls <see cref="AddEndpoint"/> once for each endpoint (or middleware branch) it guards that accepts
 /// DELETE, with the handler behind the check, and <see cref="ReleaseAsync"/> when it refuses a session the server had
 /// already opened (the capacity was reached meanwhile). Releasing sessions that end later is the integration's own
-/// business, usually as an <see cref="ISessionLifecycleObserver"/>. Implementations must not throw.
+/// business, usually as an <see cref="ISessionLifecycleObserver"/>: once one is registered, the check answers a DELETE
+/// itself and leaves the release to it, which should first wait on <see cref="SessionRequestDrain"/> so the requests
+/// admitted on the session finish. Implementations must not throw.
 /// </remarks>
 public interface ISessionServerReleaser
 {

@@ -12,7 +12,8 @@ public static class LimpsSessionsEndpointConventionBuilderExtensions
     /// Checks every request to these endpoints (for example the group returned by <c>MapMcp</c>) before the MCP
     /// server sees it: malformed ids get 400, expired ids 404 SESSION_EXPIRED, unknown ids 404 SESSION_NOT_FOUND,
     /// live ids a request lease for the whole request; the id the server issues on <c>initialize</c> is registered.
-    /// Requires <c>services.AddLimpsSessions()</c>.
+    /// Requires <c>services.AddLimpsSessions()</c>; without it, a route group (what <c>MapMcp</c> returns) throws
+    /// <see cref="InvalidOperationException"/> here, at start-up.
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint convention builder type.</typeparam>
     /// <param name="builder">The endpoints.</param>
@@ -24,8 +25,21 @@ public static class LimpsSessionsEndpointConventionBuilderExtensions
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+
+        // Fail where the mistake is made, at start-up, rather than with a 500 on every request: a route group (what
+        // MapMcp returns) knows its services already.
+        // Only asks whether the services are registered: building them here would read (and validate) the options
+        // before the host starts, and their errors belong to start-up.
+        if (builder is IEndpointRouteBuilder routes
+            && routes.ServiceProvider.GetService<IServiceProviderIsService>() is { } registered
+            && !registered.IsService(typeof(SessionGate)))
+        {
+            throw MissingServices();
+        }
+
         builder.Add(endpoint =>
         {
+            endpoint.Metadata.Add(LimpsSessionsEndpointMetadata.Instance);
             RequestDelegate? inner = endpoint.RequestDelegate;
             if (inner is null)
             {
@@ -33,8 +47,7 @@ public static class LimpsSessionsEndpointConventionBuilderExtensions
             }
 
             IServiceProvider services = endpoint.ApplicationServices;
-            SessionGate gate = services.GetService<SessionGate>() ?? throw new InvalidOperationException(
-                "WithLimpsSessions() needs the Limps.Sessions services: call services.AddLimpsSessions() first.");
+            SessionGate gate = services.GetService<SessionGate>() ?? throw MissingServices();
 
             // A server integration (for example Limps.Sessions.Mcp) frees its own state of an ended session through
             // the endpoint's DELETE handler.
@@ -51,4 +64,8 @@ public static class LimpsSessionsEndpointConventionBuilderExtensions
         });
         return builder;
     }
+
+    private static InvalidOperationException MissingServices() => new(
+        "WithLimpsSessions() needs the Limps.Sessions services: call services.AddLimpsSessions() (or "
+        + "AddMcpServer().WithHttpTransport().WithLimpsSessions() from Limps.Sessions.Mcp) before the app is built.");
 }

@@ -25,6 +25,16 @@ public sealed class LimpsSessionsHttpOptions
     /// </summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Gets or sets how long the release of an ended session's server state waits for the requests already admitted
+    /// on it in this process (POSTs; a standalone GET stream is not waited for) before it frees the state anyway, and
+    /// how long one release may take before the next ones stop waiting for it. Default: 5 seconds. Allowed: 0 to 5
+    /// minutes.
+    /// </summary>
+    public TimeSpan ReleaseDrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal static TimeSpan MaxReleaseDrainTimeout { get; } = TimeSpan.FromMinutes(5);
+
     internal static TimeSpan MinRetryAfter { get; } = TimeSpan.FromSeconds(1);
 
     internal static TimeSpan MaxRetryAfter { get; } = TimeSpan.FromHours(1);

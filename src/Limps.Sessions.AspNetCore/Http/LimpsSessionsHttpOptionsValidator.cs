@@ -9,10 +9,17 @@ internal sealed class LimpsSessionsHttpOptionsValidator : IValidateOptions<Limps
     public ValidateOptionsResult Validate(string? name, LimpsSessionsHttpOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.RetryAfter < LimpsSessionsHttpOptions.MinRetryAfter || options.RetryAfter > LimpsSessionsHttpOptions.MaxRetryAfter
-            ? ValidateOptionsResult.Fail(
+        if (options.RetryAfter < LimpsSessionsHttpOptions.MinRetryAfter || options.RetryAfter > LimpsSessionsHttpOptions.MaxRetryAfter)
+        {
+            return ValidateOptionsResult.Fail(
                 $"{LimpsSessionsOptions.SectionName}:{nameof(options.RetryAfter)} must be between "
-                + $"{LimpsSessionsHttpOptions.MinRetryAfter} and {LimpsSessionsHttpOptions.MaxRetryAfter}; got {options.RetryAfter}.")
+                + $"{LimpsSessionsHttpOptions.MinRetryAfter} and {LimpsSessionsHttpOptions.MaxRetryAfter}; got {options.RetryAfter}.");
+        }
+
+        return options.ReleaseDrainTimeout < TimeSpan.Zero || options.ReleaseDrainTimeout > LimpsSessionsHttpOptions.MaxReleaseDrainTimeout
+            ? ValidateOptionsResult.Fail(
+                $"{LimpsSessionsOptions.SectionName}:{nameof(options.ReleaseDrainTimeout)} must be between "
+                + $"{TimeSpan.Zero} and {LimpsSessionsHttpOptions.MaxReleaseDrainTimeout}; got {options.ReleaseDrainTimeout}.")
             : ValidateOptionsResult.Success;
     }
 }

@@ -45,6 +45,7 @@ public static class LimpsSessionsMcpServerBuilderExtensions
         services.AddSingleton<ISessionServerReleaser>(sp => sp.GetRequiredService<McpSessionReleaser>());
         services.AddSingleton<ISessionLifecycleObserver>(sp => sp.GetRequiredService<McpSessionReleaser>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<McpSessionReleaser>());
+        services.AddHostedService<McpStartupCheck>();
         services.TryAddSingleton<ISessionMigrationHandler, McpSessionMigrationHandler>();
         return builder;
     }

@@ -1,9 +1,10 @@
 namespace Limps.Sessions.AspNetCore.Tests.Infrastructure;
 
 /// <summary>Wraps a registry so that its first sweeps throw, to prove the sweeper survives them.</summary>
-public sealed class FailingSweeps(int failures)
+public sealed class FailingSweeps(int failures, Func<Exception>? fault = null)
 {
     private readonly int _failures = failures;
+    private readonly Func<Exception> _fault = fault ?? (() => new InvalidOperationException("Simulated store failure during a sweep."));
     private int _calls;
 
     public int Calls => Volatile.Read(ref _calls);
@@ -25,7 +26,7 @@ public sealed class FailingSweeps(int failures)
 
         public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) =>
             Interlocked.Increment(ref owner._calls) <= owner._failures
-                ? throw new InvalidOperationException("Simulated store failure during a sweep.")
+                ? throw owner._fault()
                 : inner.SweepAsync(cancellationToken);
 
         public ValueTask<int> EndAllAsync(ExpiryReason reason, CancellationToken cancellationToken = default) => inner.EndAllAsync(reason, cancellationToken);
