@@ -79,8 +79,6 @@ public class RedisRoundTripTests
     }
 
     [Test]
-    [Explicit("Needs the HTTP check's one-call request path (ISessionRegistry.BeginLeaseForOwnerAsync), which the "
-        + "AspNetCore package adopts separately; until then the check looks up, then leases: two scripts.")]
     public async Task A_tools_call_on_a_session_waits_for_Redis_once()
     {
         await using ReplicaHost host = await ReplicaHost.StartAsync(_connection, _prefix, _clock);
