@@ -46,7 +46,7 @@ public static class LimpsSessionsMcpServerBuilderExtensions
         services.AddSingleton<ISessionLifecycleObserver>(sp => sp.GetRequiredService<McpSessionReleaser>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<McpSessionReleaser>());
         services.TryAddSingleton<ISessionMigrationHandler, McpSessionMigrationHandler>();
-        return builder;
+        return builder.WithLimpsHandleErrors();
     }
 
     private sealed class McpMarker;
