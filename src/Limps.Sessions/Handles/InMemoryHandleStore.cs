@@ -70,7 +70,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             clock,
             _ledger,
             [new EndListener(this), .. observers ?? []],
-            loggerFactory?.CreateLogger<InMemorySessionRegistry>(),
+            loggerFactory is null ? null : new HandleRegistryLogger(loggerFactory.CreateLogger(HandleRegistryLogger.Category)),
             _meters);
     }
 
