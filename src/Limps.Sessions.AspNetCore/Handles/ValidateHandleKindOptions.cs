@@ -21,7 +21,7 @@ internal sealed class ValidateHandleKindOptions : IValidateOptions<HandleKindOpt
         if (!string.Equals(options.Name, name, StringComparison.Ordinal))
         {
             return ValidateOptionsResult.Fail(
-                $"{options.SectionName}:Name is '{options.Name}', but the kind is registered as '{name}'; leave Name unset or make them equal.");
+                $"{new HandleKindOptions { Name = name }.SectionName}:Name is '{options.Name}', but the kind is registered as '{name}'; leave Name unset or make them equal.");
         }
 
         try
