@@ -217,6 +217,23 @@ public partial class BasketToolsEndToEndTests(string era)
         tools.Single(t => t.Name == "create_basket").Description.Should().Contain("Durability: baskets expire after 10 min idle;");
     }
 
+    [Test]
+    public async Task A_full_basket_quota_is_an_error_result_the_model_can_act_on()
+    {
+        await using TestHost host = await TestHost.StartAsync(options: o => o.IdleTimeout = TimeSpan.FromHours(2), configure: builder =>
+            builder.Configuration["Limps:Handles:Basket:MaxHandlesPerOwner"] = "1");
+        await using BasketClient alice = await BasketClient.ConnectAsync(host, era, "alice");
+        string first = await alice.CreateBasketAsync();
+
+        CallToolResult refused = await alice.CreateAsync();
+
+        refused.IsError.Should().BeTrue();
+        BasketClient.TextOf(refused).Should().Be(
+            "The owner already holds 1 live basket handles, the most allowed; end one before creating another.");
+        await alice.DestroyAsync(first);
+        (await alice.CreateAsync()).IsError.Should().NotBe(true);
+    }
+
     internal static Task<TestHost> StartAsync() =>
         TestHost.StartAsync(options: o => o.IdleTimeout = TimeSpan.FromHours(2), configure: builder =>
             builder.Configuration["Limps:Handles:Basket:IdleTimeout"] = "00:10:00");

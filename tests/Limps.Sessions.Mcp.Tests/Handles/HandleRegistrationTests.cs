@@ -7,8 +7,11 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using NodaTime;
+using NodaTime.Testing;
 
 namespace Limps.Sessions.Mcp.Tests.Handles;
 
@@ -174,7 +177,76 @@ public class HandleRegistrationTests
         entry.Description.Should().Contain("basket");
     }
 
+    [Test]
+    public async Task A_failing_sweep_is_logged_and_the_next_one_runs_on_schedule()
+    {
+        var clock = new FakeClock(TestHost.Start);
+        var failing = new SweepFailingFactory(clock);
+        await using TestHost host = await TestHost.StartAsync(clock: clock, configure: builder =>
+        {
+            builder.Services.AddSingleton<IHandleStoreFactory>(failing);
+            builder.Logging.AddFilter("Limps.Sessions", LogLevel.Debug);
+        });
+        IHandleStore<Basket> store = host.App.Services.GetRequiredService<IHandleStore<Basket>>();
+        string idle = await store.CreateAsync(Basket.Empty, "alice");
+        host.Clock.Advance(Duration.FromHours(25));
+
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        (await Eventually.TrueAsync(() => Task.FromResult(host.Logs.GetSnapshot().Any(r => r.Id.Name == "HandleSweepFailed"))))
+            .Should().BeTrue();
+        FakeLogRecord failed = host.Logs.GetSnapshot().First(r => r.Id.Name == "HandleSweepFailed");
+        failed.Message.Should().Contain("basket");
+        failed.Exception.Should().BeOfType<InvalidOperationException>();
+
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        (await Eventually.TrueAsync(async () => await store.CountAsync() == 0)).Should().BeTrue("the next sweep ran");
+        host.App.Lifetime.ApplicationStopping.IsCancellationRequested.Should().BeFalse();
+        (await FluentActions.Awaiting(() => store.UseAsync(idle, "alice").AsTask())
+            .Should().ThrowAsync<HandleUnavailableException>()).Which.Reason.Should().Be(ExpiryReason.Timeout);
+    }
+
     public sealed record Draft(string Text);
+
+    // A store whose first sweep fails, as a shared store's does when its server is briefly unreachable.
+    private sealed class SweepFailingFactory(IClock clock) : IHandleStoreFactory
+    {
+        public IHandleStore<TState> Create<TState>(HandleKindOptions kind, JsonTypeInfo<TState>? stateTypeInfo) =>
+            new FirstSweepFails<TState>(new InMemoryHandleStore<TState>(kind, clock));
+
+        private sealed class FirstSweepFails<TState>(InMemoryHandleStore<TState> inner) : IHandleStore<TState>, IDisposable
+        {
+            private int _sweeps;
+
+            public HandleKindOptions Kind => inner.Kind;
+
+            public ValueTask<string> CreateAsync(TState state, string? owner = null, CancellationToken cancellationToken = default) =>
+                inner.CreateAsync(state, owner, cancellationToken);
+
+            public ValueTask<TState> UseAsync(string? handle, string? caller = null, CancellationToken cancellationToken = default) =>
+                inner.UseAsync(handle, caller, cancellationToken);
+
+            public ValueTask<TState> UpdateAsync(string? handle, string? caller, Func<TState, TState> update, CancellationToken cancellationToken = default) =>
+                inner.UpdateAsync(handle, caller, update, cancellationToken);
+
+            public ValueTask DestroyAsync(string? handle, string? caller = null, CancellationToken cancellationToken = default) =>
+                inner.DestroyAsync(handle, caller, cancellationToken);
+
+            public ValueTask<bool> EndAsync(string? handle, ExpiryReason reason, CancellationToken cancellationToken = default) =>
+                inner.EndAsync(handle, reason, cancellationToken);
+
+            public ValueTask<IReadOnlyList<HandleInfo>> ListAsync(string? caller, CancellationToken cancellationToken = default) =>
+                inner.ListAsync(caller, cancellationToken);
+
+            public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) =>
+                Interlocked.Increment(ref _sweeps) == 1
+                    ? throw new InvalidOperationException("The store is unreachable.")
+                    : inner.SweepAsync(cancellationToken);
+
+            public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) => inner.CountAsync(cancellationToken);
+
+            public void Dispose() => inner.Dispose();
+        }
+    }
 
     // The sample host builds create_basket's description from the kind's settings while mapping the endpoint, so a bad
     // setting may stop the host while it is built rather than when it starts: either way it never serves.
