@@ -84,6 +84,19 @@ public readonly struct SessionLookup
         return expired is not null;
     }
 
+    /// <summary>
+    /// Returns whether the answer may be shown to <paramref name="owner"/>: an unknown id always, a live or ended
+    /// session only when it is bound to the same owner key (both <see langword="null"/> for anonymous sessions).
+    /// </summary>
+    /// <param name="owner">The caller's owner key, or <see langword="null"/> for an anonymous caller.</param>
+    /// <returns><see langword="false"/> when the session belongs to someone else.</returns>
+    public bool IsOwnedBy(string? owner) => Kind switch
+    {
+        SessionLookupKind.Active => string.Equals(_session.Owner, owner, StringComparison.Ordinal),
+        SessionLookupKind.Expired => string.Equals(_expired!.Owner, owner, StringComparison.Ordinal),
+        _ => true,
+    };
+
     /// <summary>Maps the answer to a value, one function per kind.</summary>
     /// <typeparam name="TResult">The result type.</typeparam>
     /// <param name="active">Called for a live session.</param>

@@ -50,6 +50,51 @@ public interface ISessionRegistry
     ValueTask<SessionLease> BeginLeaseAsync(SessionId id, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Opens a request lease for the session's owner only, in one call: the look-up, the owner check and the lease
+    /// that an HTTP check needs for every request. Another caller's session, live or ended, is answered as unknown
+    /// and left untouched (no activity recorded, no lease taken).
+    /// </summary>
+    /// <param name="id">The id.</param>
+    /// <param name="owner">
+    /// The caller's owner key (as <see cref="SessionInfo.Owner"/> holds it), or <see langword="null"/> for an
+    /// anonymous caller, who matches only sessions without an owner.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>
+    /// A held lease when the session is live and the caller's; otherwise a lease that holds nothing, whose
+    /// <see cref="SessionLease.Lookup"/> is Expired (the caller's own ended session) or NotFound (unknown, or another
+    /// owner's: then <see cref="SessionLease.IsOwnerMismatch"/> is <see langword="true"/>).
+    /// </returns>
+    /// <remarks>
+    /// The default implementation looks up, compares the owner, then leases: two calls to the store. A store that can
+    /// do all three in one round trip (as the in-memory and Redis registries do) should override it.
+    /// </remarks>
+    async ValueTask<SessionLease> BeginLeaseForOwnerAsync(
+        SessionId id, string? owner, CancellationToken cancellationToken = default)
+    {
+        SessionLookup lookup = await LookupAsync(id, cancellationToken).ConfigureAwait(false);
+        if (!lookup.IsOwnedBy(owner))
+        {
+            return SessionLease.OwnerMismatch;
+        }
+
+        if (!lookup.IsActive)
+        {
+            return SessionLease.NotHeld(lookup);
+        }
+
+        SessionLease lease = await BeginLeaseAsync(id, cancellationToken).ConfigureAwait(false);
+        if (lease.Lookup.IsOwnedBy(owner))
+        {
+            return lease;
+        }
+
+        // The id changed hands between the two calls (ended and created again by someone else): give it back.
+        await lease.DisposeAsync().ConfigureAwait(false);
+        return SessionLease.OwnerMismatch;
+    }
+
+    /// <summary>
     /// Ends a live session with a reason and writes its tombstone. The first end wins: a later call, or a call
     /// on a session whose idle deadline already passed (which then ends with <c>timeout</c>), returns
     /// <see langword="false"/> and changes nothing else.

@@ -17,18 +17,53 @@ public sealed partial class InMemorySessionRegistry
                 : AwaitNotHeld(unknown);
         }
 
-        SessionLookup lookup = Visit(entry, Access.Lease, out ValueTask pending);
-        SessionLease lease = lookup.IsActive ? new Lease(this, entry, lookup) : SessionLease.NotHeld(lookup);
-        return pending.IsCompletedSuccessfully ? new ValueTask<SessionLease>(lease) : AwaitLease(pending, lease);
+        return LeaseLive(entry);
 
         static async ValueTask<SessionLease> AwaitNotHeld(ValueTask<SessionLookup> pending) =>
             SessionLease.NotHeld(await pending.ConfigureAwait(false));
+    }
+
+    // The lease on a live entry (ending it first when it is due: then the answer is the tombstone).
+    private ValueTask<SessionLease> LeaseLive(SessionEntry entry)
+    {
+        SessionLookup lookup = Visit(entry, Access.Lease, out ValueTask pending);
+        SessionLease lease = lookup.IsActive ? new Lease(this, entry, lookup) : SessionLease.NotHeld(lookup);
+        return pending.IsCompletedSuccessfully ? new ValueTask<SessionLease>(lease) : AwaitLease(pending, lease);
 
         static async ValueTask<SessionLease> AwaitLease(ValueTask pending, SessionLease lease)
         {
             await pending.ConfigureAwait(false);
             return lease;
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One dictionary probe: the owner is compared before the entry is touched.</remarks>
+    public ValueTask<SessionLease> BeginLeaseForOwnerAsync(
+        SessionId id, string? owner, CancellationToken cancellationToken = default)
+    {
+        if (id.IsEmpty || !_sessions.TryGetValue(id.ToString(), out SessionEntry? entry))
+        {
+            ValueTask<SessionLookup> unknown = id.IsEmpty
+                ? new ValueTask<SessionLookup>(SessionLookup.NotFound)
+                : FindInLedger(id, cancellationToken);
+            return unknown.IsCompletedSuccessfully
+                ? new ValueTask<SessionLease>(Unheld(unknown.Result, owner))
+                : AwaitUnheld(unknown, owner);
+        }
+
+        if (!string.Equals(entry.Extras?.Owner, owner, StringComparison.Ordinal))
+        {
+            return new ValueTask<SessionLease>(SessionLease.OwnerMismatch);
+        }
+
+        return LeaseLive(entry);
+
+        static async ValueTask<SessionLease> AwaitUnheld(ValueTask<SessionLookup> pending, string? owner) =>
+            Unheld(await pending.ConfigureAwait(false), owner);
+
+        static SessionLease Unheld(SessionLookup lookup, string? owner) =>
+            lookup.IsOwnedBy(owner) ? SessionLease.NotHeld(lookup) : SessionLease.OwnerMismatch;
     }
 
     private void ReleaseLease(SessionEntry entry)

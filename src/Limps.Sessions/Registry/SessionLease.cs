@@ -23,6 +23,16 @@ public abstract class SessionLease : IAsyncDisposable
     /// <summary>Gets whether this lease holds a live session open.</summary>
     public bool IsHeld => Lookup.IsActive;
 
+    /// <summary>
+    /// Gets whether the id names a session (live or ended) bound to another owner than the caller of
+    /// <see cref="ISessionRegistry.BeginLeaseForOwnerAsync"/>. The lease then holds nothing and its
+    /// <see cref="Lookup"/> is NotFound, so the caller answers exactly as for an unknown id; the flag is for logs.
+    /// </summary>
+    public bool IsOwnerMismatch => ReferenceEquals(this, UnheldLease.Foreign);
+
+    /// <summary>Gets the lease that answers a caller who does not own the session: it holds nothing and reads as NotFound.</summary>
+    public static SessionLease OwnerMismatch => UnheldLease.Foreign;
+
     /// <summary>Creates a lease that holds nothing, for an id that was not live.</summary>
     /// <param name="lookup">The Expired or NotFound answer.</param>
     /// <returns>A lease whose release does nothing.</returns>
@@ -57,6 +67,8 @@ public abstract class SessionLease : IAsyncDisposable
     private sealed class UnheldLease(SessionLookup lookup) : SessionLease(lookup)
     {
         public static readonly UnheldLease NotFound = new(SessionLookup.NotFound);
+
+        public static readonly UnheldLease Foreign = new(SessionLookup.NotFound);
 
         protected override ValueTask ReleaseAsync() => ValueTask.CompletedTask;
     }
