@@ -170,7 +170,10 @@ public class RedisLostAnswerTests
         SessionLease second = await registry.BeginLeaseAsync(info.Id);
 
         _proxy.HoldReplies();
-        await FluentActions.Awaiting(() => first.DisposeAsync().AsTask()).Should().ThrowAsync<SessionStoreUnavailableException>();
+        ValueTask released = first.DisposeAsync();
+        released.IsCompletedSuccessfully.Should().BeTrue("the caller does not wait for Redis to confirm a release");
+        (await Eventually.TrueAsync(() => Task.FromResult(registry.PendingWrites == 1)))
+            .Should().BeTrue("the release whose answer came too late is kept for the heartbeat");
         _proxy.ReleaseReplies();
         (await Eventually.TrueAsync(async () =>
             {
@@ -183,6 +186,49 @@ public class RedisLostAnswerTests
         _clock.Advance(Duration.FromHours(2));
         (await registry.SweepAsync()).Should().Be(0);
         await second.DisposeAsync();
+        _clock.Advance(TestTime.Minutes(30));
+        (await registry.SweepAsync()).Should().Be(1);
+    }
+
+    [Test]
+    public async Task An_owner_checked_lease_whose_answer_came_too_late_leaves_no_lease_behind()
+    {
+        RedisSessionRegistry registry = Registry(maxSessions: 5);
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+
+        _proxy.HoldReplies();
+        await FluentActions.Awaiting(() => registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask())
+            .Should().ThrowAsync<SessionStoreUnavailableException>();
+        (await _direct.HashGetAsync(SessionKey(info.Id), "n")).Should().Be(1, "Redis ran the lease all the same");
+        _proxy.ReleaseReplies();
+
+        (await Eventually.TrueAsync(async () =>
+            {
+                await registry.BeatAsync();
+                return (long)await _direct.HashGetAsync(SessionKey(info.Id), "n") == 0;
+            }))
+            .Should().BeTrue("the lease nobody holds is released by its token");
+        registry.LocalLeases.Should().Be(0);
+        _clock.Advance(TestTime.Minutes(30));
+        (await registry.SweepAsync()).Should().Be(1, "the session idles out as if the request never came");
+    }
+
+    [Test]
+    public async Task A_release_is_sent_at_once_and_reaches_Redis_while_the_caller_has_long_moved_on()
+    {
+        RedisSessionRegistry registry = Registry(maxSessions: 5);
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionLease lease = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+        lease.IsHeld.Should().BeTrue();
+
+        _proxy.HoldReplies();
+        ValueTask released = lease.DisposeAsync();
+
+        released.IsCompletedSuccessfully.Should().BeTrue("the answer to a request does not wait for its lease's release");
+        registry.LocalLeases.Should().Be(0, "the replica stops renewing it at once");
+        (await Eventually.TrueAsync(async () => (long)await _direct.HashGetAsync(SessionKey(info.Id), "n") == 0))
+            .Should().BeTrue("the release reached Redis though its answer is still held");
+        _proxy.ReleaseReplies();
         _clock.Advance(TestTime.Minutes(30));
         (await registry.SweepAsync()).Should().Be(1);
     }

@@ -36,7 +36,12 @@ public class RedisScriptTests
     {
         string prelude = ResourceText("prelude");
         IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
-        RedisScripts.All.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.HaveCount(10);
+        string[] resources = typeof(RedisScripts).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("Limps.Sessions.Redis.Scripts.", StringComparison.Ordinal) && n.EndsWith(".lua", StringComparison.Ordinal))
+            .Select(n => n["Limps.Sessions.Redis.Scripts.".Length..^".lua".Length])
+            .Where(n => n != "prelude")
+            .ToArray();
+        RedisScripts.All.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(resources, "every script shipped is one the store runs");
         foreach ((string name, RedisScript script) in RedisScripts.All)
         {
             script.Text.Should().Be(prelude + ResourceText(name), name);
@@ -236,23 +241,6 @@ public class RedisScriptTests
         _clock.Advance(Duration.FromHours(24));
         ((long)await Run(RedisScripts.Prune, _prefix + "ledger")).Should().Be(2);
         (await _db.KeyExistsAsync(TombstoneKey(owned))).Should().BeFalse();
-    }
-
-    [Test]
-    public async Task Store_initialize_keeps_the_parameters_in_the_hash_or_pending_until_the_session_exists()
-    {
-        SessionId early = SessionId.New();
-        SessionId live = SessionId.New();
-        await Create(live, null, "g", 10);
-
-        await Run(RedisScripts.StoreInitialize, SessionKey(early), early.ToString(), "{\"early\":1}", 60_000);
-        await Run(RedisScripts.StoreInitialize, SessionKey(live), live.ToString(), "{\"late\":1}", 60_000);
-
-        (await _db.StringGetAsync($"{_prefix}{{{early}}}:mcp")).Should().Be("{\"early\":1}");
-        (await _db.HashGetAsync(SessionKey(live), "i")).Should().Be("{\"late\":1}");
-        await Create(early, null, "g", 10);
-        (await _db.HashGetAsync(SessionKey(early), "i")).Should().Be("{\"early\":1}", "registration absorbs the pending parameters");
-        (await _db.KeyExistsAsync($"{_prefix}{{{early}}}:mcp")).Should().BeFalse();
     }
 
     private static string ResourceText(string name)

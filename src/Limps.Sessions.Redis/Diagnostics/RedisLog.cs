@@ -31,4 +31,13 @@ internal static partial class RedisLog
     [LoggerMessage(EventId = 214, EventName = "PendingWriteDropped", Level = LogLevel.Warning,
         Message = "Too many store writes wait for Redis; dropped the oldest ({Kind} on session {SessionId}). It is harmless: a lease lapses by itself, an unused session idles out.")]
     public static partial void PendingWriteDropped(ILogger logger, string sessionId, string kind);
+
+    // Handle events keep the ids and names of the in-memory handle store's, so one filter finds both.
+    [LoggerMessage(EventId = 40, EventName = "HandleOwnerMismatch", Level = LogLevel.Warning,
+        Message = "A {Kind} handle {Handle} was used by a caller other than its owner; it was answered as unknown and not touched.")]
+    public static partial void HandleOwnerMismatch(ILogger logger, string kind, string handle);
+
+    [LoggerMessage(EventId = 41, EventName = "HandleCapacityReached", Level = LogLevel.Warning,
+        Message = "The {Kind} handle capacity of {Limit} (per owner: {PerOwner}) is reached; a new handle was refused.")]
+    public static partial void HandleCapacityReached(ILogger logger, string kind, int limit, bool perOwner);
 }

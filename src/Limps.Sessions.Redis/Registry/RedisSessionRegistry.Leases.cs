@@ -38,30 +38,93 @@ public sealed partial class RedisSessionRegistry
             return SessionLease.NotHeld(lookup);
         }
 
-        _held[token] = id;
-        EnsureHeartbeat();
-        return new RedisSessionLease(this, id, token, lookup);
+        return Held(id, token, lookup);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One round trip: a single script looks the session up, compares its owner (another owner's live session is left
+    /// exactly as it is) and opens the lease. Its release is sent without the caller waiting for it (see
+    /// <see cref="BeginLeaseAsync"/> for answers that come too late).
+    /// </remarks>
+    /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
+    public async ValueTask<SessionLease> BeginLeaseForOwnerAsync(
+        SessionId id, string? owner, CancellationToken cancellationToken = default)
+    {
+        if (id.IsEmpty)
+        {
+            return SessionLease.NotHeld(SessionLookup.NotFound);
+        }
+
+        string token = RedisSessionStore.NewToken();
+        RedisResult[] reply;
+        try
+        {
+            reply = await EvaluateAccessAsync(id, Access.Lease, token, checkOwner: true, owner, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SessionStoreUnavailableException or OperationCanceledException)
+        {
+            Defer(new PendingWrite(PendingWriteKind.Release, id, token));
+            throw;
+        }
+
+        if ((long)reply[0] == 3)
+        {
+            return SessionLease.OwnerMismatch;
+        }
+
+        SessionLookup lookup = Answer(id, reply);
+        if (!lookup.IsOwnedBy(owner))
+        {
+            // An ended session of another owner: its tombstone tells only its owner.
+            return SessionLease.OwnerMismatch;
+        }
+
+        return lookup.IsActive ? Held(id, token, lookup) : SessionLease.NotHeld(lookup);
     }
 
     /// <summary>The tokens of the leases this replica holds on a session (tests look at them in Redis).</summary>
     internal IReadOnlyList<string> HeldTokens(SessionId id) =>
         _held.Where(pair => pair.Value == id).Select(pair => pair.Key).ToArray();
 
-    /// <summary>Releases one lease; a release Redis did not take is retried with the next heartbeat.</summary>
-    internal async ValueTask ReleaseLeaseAsync(SessionId id, string token)
+    /// <summary>
+    /// Releases one lease without making the caller wait for Redis: the release is sent at once (so it reaches Redis
+    /// before any later command of this replica) and its answer is awaited in the background. A release Redis did not
+    /// take is retried with the next heartbeat; one that never gets through lapses after the holder timeout.
+    /// </summary>
+    internal ValueTask ReleaseLeaseAsync(SessionId id, string token)
     {
         // Stop renewing first: whatever happens next, the lease lapses at the latest one holder timeout from now.
         _held.TryRemove(token, out _);
+        Task release = ReleaseInStoreAsync(id, token);
+        if (!release.IsCompletedSuccessfully)
+        {
+            _ = ObserveReleaseAsync(release, id, token);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ObserveReleaseAsync(Task release, SessionId id, string token)
+    {
         try
         {
-            await ReleaseInStoreAsync(id, token).ConfigureAwait(false);
+            await release.ConfigureAwait(false);
         }
-        catch (SessionStoreUnavailableException ex)
+#pragma warning disable CA1031 // Nobody waits for this task: whatever went wrong, the release is retried, never thrown.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             RedisLog.LeaseReleaseDeferred(_logger, id.Masked, ex);
             Defer(new PendingWrite(PendingWriteKind.Release, id, token));
-            throw;
         }
+    }
+
+    private RedisSessionLease Held(SessionId id, string token, SessionLookup lookup)
+    {
+        _held[token] = id;
+        EnsureHeartbeat();
+        return new RedisSessionLease(this, id, token, lookup);
     }
 
     private async Task ReleaseInStoreAsync(SessionId id, string token)

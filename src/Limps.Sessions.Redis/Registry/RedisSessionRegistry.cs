@@ -63,9 +63,15 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         IEnumerable<ISessionLifecycleObserver>? observers = null,
         ILogger<RedisSessionRegistry>? logger = null,
         IMeterFactory? meterFactory = null)
+        : this(new RedisSessionStore(connection, options, redisOptions, clock), new SessionTelemetry(logger, meterFactory, observers))
     {
-        _store = new RedisSessionStore(connection, options, redisOptions, clock);
-        _telemetry = new SessionTelemetry(logger, meterFactory, observers);
+    }
+
+    // A registry over a store built elsewhere (a handle kind's, under its own key prefix).
+    internal RedisSessionRegistry(RedisSessionStore store, SessionTelemetry telemetry)
+    {
+        _store = store;
+        _telemetry = telemetry;
         _logger = _telemetry.Logger;
     }
 
@@ -85,16 +91,28 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<SessionInfo> CreateAsync(
+    public ValueTask<SessionInfo> CreateAsync(
         SessionId? id = null,
         string? owner = null,
         IReadOnlyDictionary<string, string>? metadata = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        CreateAsync(id ?? SessionId.New(), owner, metadata, state: null, ownerCap: 0, cancellationToken);
+
+    /// <summary>
+    /// Creates a session, or a handle with its state and a cap on its owner's live handles (0: none), in one script.
+    /// </summary>
+    /// <exception cref="OwnerCapacityExceededException">The owner already holds <paramref name="ownerCap"/> live ones.</exception>
+    internal async ValueTask<SessionInfo> CreateAsync(
+        SessionId sessionId,
+        string? owner,
+        IReadOnlyDictionary<string, string>? metadata,
+        string? state,
+        int ownerCap,
+        CancellationToken cancellationToken)
     {
-        SessionId sessionId = id ?? SessionId.New();
         if (sessionId.IsEmpty)
         {
-            throw new ArgumentException("The session id must not be empty.", nameof(id));
+            throw new ArgumentException("The session id must not be empty.", nameof(sessionId));
         }
 
         string metadataJson = metadata is null || metadata.Count == 0
@@ -103,13 +121,19 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         for (int attempt = 0; ; attempt++)
         {
             string incarnation = RedisSessionStore.NewToken();
-            RedisValue[] args = _store.Arguments(6);
+            RedisValue[] args = _store.Arguments(state is null ? 6 : 8);
             args[RedisSessionStore.Own(0)] = sessionId.ToString();
             args[RedisSessionStore.Own(1)] = owner ?? string.Empty;
             args[RedisSessionStore.Own(2)] = owner is null ? 0 : 1;
             args[RedisSessionStore.Own(3)] = metadataJson;
             args[RedisSessionStore.Own(4)] = incarnation;
             args[RedisSessionStore.Own(5)] = _store.MaxSessions;
+            if (state is not null)
+            {
+                args[RedisSessionStore.Own(6)] = state;
+                args[RedisSessionStore.Own(7)] = ownerCap;
+            }
+
             RedisResult[] reply;
             try
             {
@@ -142,6 +166,11 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
             if (status == 0)
             {
                 throw new InvalidOperationException($"A live session with id {sessionId.Masked} already exists.");
+            }
+
+            if (status == -2)
+            {
+                throw new OwnerCapacityExceededException();
             }
 
             if (attempt > 0)
@@ -260,7 +289,17 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
             return SessionLookup.NotFound;
         }
 
-        RedisValue[] args = _store.Arguments(4);
+        RedisResult[] reply = await EvaluateAccessAsync(id, access, leaseToken, checkOwner: false, owner: null, cancellationToken)
+            .ConfigureAwait(false);
+        return Answer(id, reply);
+    }
+
+    // One access script: look-up, touch or lease, with the owner compared first when asked (another owner's live
+    // session is then left as it is and answered {3}).
+    private async ValueTask<RedisResult[]> EvaluateAccessAsync(
+        SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, CancellationToken cancellationToken)
+    {
+        RedisValue[] args = _store.Arguments(checkOwner ? 7 : 4);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = access switch
         {
@@ -270,8 +309,20 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         };
         args[RedisSessionStore.Own(2)] = _store.TouchToleranceMicros;
         args[RedisSessionStore.Own(3)] = leaseToken ?? string.Empty;
-        var reply = (RedisResult[])(await _store.EvaluateAsync(
+        if (checkOwner)
+        {
+            args[RedisSessionStore.Own(4)] = "c";
+            args[RedisSessionStore.Own(5)] = owner is null ? 0 : 1;
+            args[RedisSessionStore.Own(6)] = owner ?? string.Empty;
+        }
+
+        return (RedisResult[])(await _store.EvaluateAsync(
             RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    // Reads the access script's answer (see RedisScripts.Access); {3} (another owner's live session) reads as unknown.
+    private SessionLookup Answer(SessionId id, RedisResult[] reply)
+    {
         switch ((long)reply[0])
         {
             case 1:

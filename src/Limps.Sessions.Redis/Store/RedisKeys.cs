@@ -20,4 +20,7 @@ internal sealed class RedisKeys(string prefix)
     public RedisKey Session(SessionId id) => $"{Prefix}{{{id}}}:s";
 
     public RedisKey Tombstone(SessionId id) => $"{Prefix}{{{id}}}:t";
+
+    /// <summary>The index of one owner's live handles (handle stores only).</summary>
+    public RedisKey Owned(string owner) => Prefix + "own:" + owner;
 }

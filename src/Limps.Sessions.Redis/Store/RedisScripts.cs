@@ -8,9 +8,10 @@ namespace Limps.Sessions.Redis;
 /// <para>Instants are Unix microseconds (integers below 2^53, exact in Lua's doubles) and are always written with
 /// <c>fmt</c>: Lua's default number formatting would print them in exponent form. Keys (see <see cref="RedisKeys"/>):
 /// <c>P{id}:s</c> the session hash (c created, a last active, n lease fields, l:&lt;token&gt; one lease each with
-/// its expiry in Redis milliseconds, g incarnation, o owner, m metadata, i MCP initialize parameters),
+/// its expiry in Redis milliseconds, g incarnation, o owner, m metadata; for a handle st its state as JSON and sv
+/// that state's version), <c>Pown:&lt;owner&gt;</c> the zset of an owner's live handles (handle stores only),
 /// <c>P{id}:t</c> the tombstone hash (r reason code, d description of a custom reason, x expired at, a last active,
-/// o owner), <c>P{id}:mcp</c> MCP initialize parameters written before the session was registered,
+/// o owner),
 /// <c>Pdeadlines</c> the zset of scheduled checks, <c>Pledger</c> the zset of tombstones by recording order,
 /// <c>Pledger:seq</c> its counter, and the channel <c>Pended</c>.</para>
 /// <para>Every write may be repeated, or lapses by itself: a command the caller gave up on (its answer came too late)
@@ -24,9 +25,12 @@ internal static class RedisScripts
     private static readonly string Prelude = Read("prelude");
 
     /// <summary>
-    /// Lookup, touch or lease. ARGV 14 id, 15 mode (<c>l</c>, <c>t</c>, <c>b</c>), 16 touch write tolerance (µs),
-    /// 17 lease token. Answers {0} unknown, {1, created, last active, owner, has owner, metadata, incarnation} live,
-    /// {2, reason, description, expired at, last active, recorded, ended by this call, owner, has owner} ended.
+    /// Lookup, touch or lease, optionally for one owner only. ARGV 14 id, 15 mode (<c>l</c>, <c>t</c>, <c>b</c>), 16 touch
+    /// write tolerance (µs), 17 lease token; then, to check the owner first, 18 <c>c</c>, 19 has owner (1/0), 20 owner.
+    /// Answers {0} unknown, {1, created, last active, owner, has owner, metadata, incarnation} live,
+    /// {2, reason, description, expired at, last active, recorded, ended by this call, owner, has owner} ended,
+    /// {3} another owner's live session, left untouched. With 21 <c>1</c> (handles), a live answer ends with the state
+    /// JSON and its version.
     /// </summary>
     public static readonly RedisScript Access = Load("access");
 
@@ -46,7 +50,8 @@ internal static class RedisScripts
     public static readonly RedisScript Abandon = Load("abandon");
 
     /// <summary>
-    /// Ends a session with a reason; first end wins. ARGV 14 id, 15 code, 16 description of a custom reason.
+    /// Ends a session with a reason; first end wins. ARGV 14 id, 15 code, 16 description of a custom reason; then, to
+    /// end it for its owner only, 17 <c>c</c>, 18 has owner (1/0), 19 owner ({4}: another owner's, left untouched).
     /// Answers {0} when not live, {1, code, description, expired at, last active, recorded, 1, owner, has owner} when
     /// this call ended it, {3, ...the same} when it was overdue and ended for that reason instead.
     /// </summary>
@@ -54,8 +59,9 @@ internal static class RedisScripts
 
     /// <summary>
     /// Creates a session. ARGV 14 id, 15 owner, 16 has owner (1/0), 17 metadata JSON (empty: none), 18 incarnation,
-    /// 19 max sessions. Answers {status, created, previous...}: status 1 created, 0 a live session has the id, -1 at
-    /// capacity; then 1 and the end of an overdue session of the same id that this call ended (laid out as in
+    /// 19 max sessions; for handles also 20 state JSON and 21 the cap per owner (kept in the owner's index
+    /// <c>Pown:&lt;owner&gt;</c>). Answers {status, created, previous...}: status 1 created, 0 a live session has the
+    /// id, -1 at capacity, -2 at the owner's cap; then 1 and the end of an overdue session of the same id that this call ended (laid out as in
     /// <see cref="End"/> from the reason on), or 0.
     /// </summary>
     public static readonly RedisScript Create = Load("create");
@@ -76,16 +82,18 @@ internal static class RedisScripts
     public static readonly RedisScript Prune = Load("prune");
 
     /// <summary>
-    /// Keeps the MCP initialize parameters of a session: in its hash when it is registered, otherwise in a pending
-    /// key that registration absorbs. ARGV 14 id, 15 JSON, 16 pending time to live (ms).
+    /// Replaces a handle's state if its version is still the one the caller read. ARGV 14 id, 15 expected version,
+    /// 16 state JSON, 17 has owner (1/0), 18 owner. Answers {1, new version}, {3} another owner's, {4, state, version}
+    /// when another update came first, or the ended/unknown answers of <see cref="Access"/>.
     /// </summary>
-    public static readonly RedisScript StoreInitialize = Load("store-initialize");
+    public static readonly RedisScript WriteState = Load("write-state");
 
     /// <summary>Gets every script, for loading them ahead and for tests.</summary>
     internal static IReadOnlyList<(string Name, RedisScript Script)> All { get; } =
     [
         ("access", Access), ("release", Release), ("renew", Renew), ("abandon", Abandon), ("end", End),
-        ("create", Create), ("sweep", Sweep), ("record", Record), ("prune", Prune), ("store-initialize", StoreInitialize),
+        ("create", Create), ("sweep", Sweep), ("record", Record), ("prune", Prune),
+        ("write-state", WriteState),
     ];
 
     /// <summary>Reads one script and puts the prelude in front of it.</summary>

@@ -38,7 +38,8 @@ internal sealed class RedisSessionStore
         IConnectionMultiplexer connection,
         LimpsSessionsOptions options,
         RedisSessionStoreOptions redisOptions,
-        IClock clock)
+        IClock clock,
+        string? keyPrefix = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
@@ -57,7 +58,9 @@ internal sealed class RedisSessionStore
         _clock = clock;
         _timeout = redisOptions.OperationTimeout;
         Database = connection.GetDatabase(redisOptions.Database);
-        Keys = new RedisKeys(redisOptions.KeyPrefix);
+        // A handle kind keeps its keys under a prefix of its own, derived from the validated one.
+        keyPrefix ??= redisOptions.KeyPrefix;
+        Keys = new RedisKeys(keyPrefix);
         Options = options;
         RedisOptions = redisOptions;
         ReplicaId = NewToken();
@@ -65,7 +68,7 @@ internal sealed class RedisSessionStore
         TouchToleranceMicros = MicrosUp(redisOptions.TouchWriteTolerance.Ticks);
         LeaseMillis = (long)redisOptions.LeaseHolderTimeout.TotalMilliseconds;
 
-        _prefix = redisOptions.KeyPrefix;
+        _prefix = keyPrefix;
         _idleMicros = MicrosUp(options.IdleTimeout.Ticks);
         _lifetimeMicros = MicrosUp(options.MaxLifetime.Ticks);
         _retentionMicros = MicrosUp(options.LedgerRetention.Ticks);
@@ -73,7 +76,8 @@ internal sealed class RedisSessionStore
         _graceMillis = (long)Math.Ceiling(redisOptions.Grace.TotalMilliseconds);
         _replicaId = ReplicaId;
         _skewMicros = MicrosUp(redisOptions.MaxClockSkew.Ticks);
-        _announce = redisOptions.AnnounceEnds ? 1 : 0;
+        // Only the session space announces ends: every replica subscribes to its channel, none to a handle kind's.
+        _announce = redisOptions.AnnounceEnds && keyPrefix == redisOptions.KeyPrefix ? 1 : 0;
         TimeSpan recheck = options.IdleTimeout > TimeSpan.Zero ? options.IdleTimeout : options.EffectiveSweepInterval;
         _recheckMicros = Math.Max(1, MicrosUp(recheck.Ticks));
     }

@@ -28,6 +28,9 @@ public sealed class DelayingRedisProxy : IAsyncDisposable
 
     public string Endpoint => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
 
+    /// <summary>Gets the commands clients sent through the proxy (what Redis received, in order).</summary>
+    public RespCommandLog Sent { get; } = new();
+
     /// <summary>How many reply chunks are waiting.</summary>
     public int Held => Volatile.Read(ref _held);
 
@@ -133,12 +136,12 @@ public sealed class DelayingRedisProxy : IAsyncDisposable
                 _clients.Add(server);
             }
 
-            _ = PumpAsync(client.GetStream(), server.GetStream(), hold: false);
-            _ = PumpAsync(server.GetStream(), client.GetStream(), hold: true);
+            _ = PumpAsync(client.GetStream(), server.GetStream(), hold: false, Sent.NewReader());
+            _ = PumpAsync(server.GetStream(), client.GetStream(), hold: true, reader: null);
         }
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool hold)
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool hold, RespCommandLog.Reader? reader)
     {
         try
         {
@@ -150,6 +153,8 @@ public sealed class DelayingRedisProxy : IAsyncDisposable
                 {
                     break;
                 }
+
+                reader?.Feed(buffer.AsSpan(0, read));
 
                 if (hold)
                 {

@@ -1,6 +1,17 @@
 local id = ARGV[14]
 local mode = ARGV[15]
 local key = skey(id)
+if ARGV[18] == 'c' then
+  -- Owner-checked: another owner's live session is left exactly as it is (not touched, not leased, not even ended
+  -- when overdue) and answered {3}; the caller reads that as unknown. An ended one's owner is in its tombstone, which
+  -- the caller compares.
+  local h = redis.call('HMGET', key, 'c', 'o')
+  if h[1] then
+    local mine
+    if ARGV[19] == '1' then mine = (h[2] == ARGV[20]) else mine = (not h[2]) end
+    if not mine then return {3} end
+  end
+end
 local s, ended = visit(id, key)
 if ended then return answer_ended(ended, 2) end
 if not s then return answer_tombstone(id) end
@@ -23,4 +34,11 @@ elseif mode == 'b' then
   end
   set_ttl(key, s.c, s.a, s.n)
 end
-return answer_live(s)
+local live = answer_live(s)
+if ARGV[21] == '1' then
+  -- Handles: the state and its version travel with the answer, so a use is one round trip.
+  local st = redis.call('HMGET', key, 'st', 'sv')
+  live[#live + 1] = st[1] or ''
+  live[#live + 1] = st[2] or '0'
+end
+return live

@@ -1,4 +1,4 @@
--- Shared by every script: the common arguments (ARGV 1-12) and the helpers. Each script's own arguments start at 13.
+-- Shared by every script: the common arguments (ARGV 1-13) and the helpers. Each script's own arguments start at 14.
 local P = ARGV[1]
 local now_dn = tonumber(ARGV[2])
 local now_up = tonumber(ARGV[3])
@@ -19,7 +19,8 @@ local SEQ = P .. 'ledger:seq'
 local function fmt(n) return string.format('%.0f', n) end
 local function skey(id) return P .. '{' .. id .. '}:s' end
 local function tkey(id) return P .. '{' .. id .. '}:t' end
-local function mkey(id) return P .. '{' .. id .. '}:mcp' end
+-- The index of one owner's live handles (handle stores only; sessions have none, and removing from it is then a no-op).
+local function okey(owner) return P .. 'own:' .. owner end
 
 -- Redis's own time in milliseconds, read at most once per script. Leases expire in it (not in a replica's clock):
 -- a lease is alive while its holder renews it, and only Redis sees every holder's renewals on one clock.
@@ -124,8 +125,9 @@ end
 -- was recorded. The announcement is "replica\nid\ncode\nexpired\nlast\nowner length in bytes (-1: none)\n" then
 -- the owner and the description, which may hold any byte.
 local function finish(id, key, code, desc, x, a, owner)
-  redis.call('DEL', key, mkey(id))
+  redis.call('DEL', key)
   redis.call('ZREM', DL, id)
+  if owner then redis.call('ZREM', okey(owner), id) end
   local rec = record(id, code, desc, x, a, owner)
   if announce then
     local olen = -1

@@ -56,7 +56,7 @@ public sealed class HandleStoreHarness : IDisposable
     public void Dispose() => _dispose();
 }
 
-/// <summary>The state the contract suite keeps per handle: a basket of items, immutable, so updates return a new one.</summary>
+/// <summary>The state the contract suite keeps per handle: a basket of items, immutable, so updates return a new one; equal by its items.</summary>
 public sealed record Basket(IReadOnlyList<string> Items)
 {
     public static Basket Empty { get; } = new(Array.Empty<string>());
@@ -64,4 +64,9 @@ public sealed record Basket(IReadOnlyList<string> Items)
     public static Basket Of(params string[] items) => new(items);
 
     public Basket Add(string item) => new([.. Items, item]);
+
+    // By content: a store that keeps states as JSON gives back an equal basket, not the same list.
+    public bool Equals(Basket? other) => other is not null && Items.SequenceEqual(other.Items);
+
+    public override int GetHashCode() => Items.Count;
 }

@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+using Limps.Sessions.Tests.Handles.Contract;
+
+namespace Limps.Sessions.Redis.Tests.Handles;
+
+/// <summary>The states the handle tests keep in Redis, as a trimmed host would declare them.</summary>
+[JsonSerializable(typeof(Basket))]
+[JsonSerializable(typeof(Unwritable))]
+internal sealed partial class HandleJsonContext : JsonSerializerContext;
