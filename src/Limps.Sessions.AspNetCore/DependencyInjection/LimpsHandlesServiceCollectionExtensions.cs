@@ -29,8 +29,9 @@ public static class LimpsHandlesServiceCollectionExtensions
     /// <returns>The same services.</returns>
     /// <remarks>
     /// The store comes from the registered <see cref="IHandleStoreFactory"/>: <see cref="InMemoryHandleStoreFactory"/>
-    /// unless another was registered (a shared store registers its own factory, before or after this call); a
-    /// keyed <see cref="IHandleStore{TState}"/> registered under the kind's name before this call is kept as it is.
+    /// unless another was registered (a shared store registers its own factory, before or after this call). A store
+    /// registered for the kind by another package, before or after this call, wins: keyed under the kind's name, or
+    /// as <see cref="IHandleStore{TState}"/> without a key for the first kind of a state type.
     /// Registering the same kind again adds only its configuration; registering it with another state type throws.
     /// </remarks>
     /// <example>
@@ -128,7 +129,10 @@ public static class LimpsHandlesServiceCollectionExtensions
                 $"The handle kind '{kind}' is already registered with state type {existing.StateType.FullName}; a kind has one state type.");
         }
 
-        var registration = new HandleKindRegistration<TState>(kind);
+        // The first kind of a state type is the one IHandleStore<TState> without a key stands for.
+        bool firstOfType = !services.Any(d => d.ServiceType == typeof(HandleKindRegistration)
+            && d.ImplementationInstance is HandleKindRegistration r && r.StateType == typeof(TState));
+        var registration = new HandleKindRegistration<TState>(kind, firstOfType);
         services.AddSingleton<HandleKindRegistration>(registration);
 
         // The kind's settings: its name, then the host's configuration section, then the code's configure (added by
@@ -145,13 +149,29 @@ public static class LimpsHandlesServiceCollectionExtensions
         }));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HandleKindOptions>, ValidateHandleKindOptions>());
 
-        // The store: from the one factory (in memory unless another is registered), kept if registered before.
+        // The store: from the one factory (in memory unless another is registered). A store another package registers
+        // for the kind, before or after this call (keyed under the kind, or without a key for the first kind of a
+        // state type, as a store package's own registration does), is the one tool code, the sweeper and the health
+        // check all get: the keyed and the unkeyed registration stand for the same store.
         services.TryAddSingleton<IClock>(SystemClock.Instance);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IHandleStoreFactory>(sp => new InMemoryHandleStoreFactory(
             sp.GetRequiredService<IClock>(), sp.GetService<ILoggerFactory>(), sp.GetService<IMeterFactory>()));
-        services.TryAddKeyedSingleton<IHandleStore<TState>>(kind, (sp, _) => registration.CreateStore(sp));
-        services.TryAddSingleton<IHandleStore<TState>>(sp => sp.GetRequiredKeyedService<IHandleStore<TState>>(kind));
+        bool keyedByOther = services.Any(d => d.IsKeyedService && d.ServiceType == typeof(IHandleStore<TState>)
+            && Equals(d.ServiceKey, kind));
+        if (firstOfType)
+        {
+            services.TryAddSingleton<IHandleStore<TState>>(sp => keyedByOther
+                ? sp.GetRequiredKeyedService<IHandleStore<TState>>(kind)
+                : registration.CreateStore(sp));
+        }
+
+        if (!keyedByOther)
+        {
+            services.AddKeyedSingleton<IHandleStore<TState>>(kind, (sp, _) => firstOfType
+                ? sp.GetRequiredService<IHandleStore<TState>>()
+                : registration.CreateStore(sp));
+        }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HandleSweeper>());
         return registration;

@@ -19,8 +19,11 @@ internal abstract class HandleKindRegistration(string name, Type stateType)
 }
 
 /// <summary>A registered kind of a known state type.</summary>
-internal sealed class HandleKindRegistration<TState>(string name) : HandleKindRegistration(name, typeof(TState))
+internal sealed class HandleKindRegistration<TState>(string name, bool firstOfType) : HandleKindRegistration(name, typeof(TState))
 {
+    /// <summary>Gets whether this is the first kind of its state type, the one the unkeyed store stands for.</summary>
+    public bool FirstOfType { get; } = firstOfType;
+
     /// <summary>Gets or sets the state's JSON contract, for stores that serialize states.</summary>
     public JsonTypeInfo<TState>? StateTypeInfo { get; set; }
 
@@ -30,7 +33,11 @@ internal sealed class HandleKindRegistration<TState>(string name) : HandleKindRe
 
     public override HandleKindView Resolve(IServiceProvider services)
     {
-        IHandleStore<TState> store = services.GetRequiredKeyedService<IHandleStore<TState>>(Name);
+        // A store package may have replaced every registration of IHandleStore<TState>, the keyed one included.
+        IHandleStore<TState> store = services.GetKeyedService<IHandleStore<TState>>(Name)
+            ?? (FirstOfType
+                ? services.GetRequiredService<IHandleStore<TState>>()
+                : throw new InvalidOperationException($"No store is registered for the handle kind '{Name}'."));
         return new HandleKindView(store.Kind, store.SweepAsync, store.CountAsync);
     }
 }

@@ -5,6 +5,7 @@ using Limps.Sessions.SampleHost.Tools;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -116,6 +117,45 @@ public class HandleRegistrationTests
         using ServiceProvider provider = services.BuildServiceProvider();
 
         provider.GetRequiredService<IHandleStore<Basket>>().Should().BeSameAs(own);
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_store_package_replacing_the_unkeyed_store_before_or_after_serves_tools_sweeper_and_health(bool before)
+    {
+        // What a store package's own registration does (Limps.Sessions.Redis' UseRedisHandles): replace every
+        // IHandleStore<TState> registration with its store.
+        using var shared = new InMemoryHandleStore<Basket>(new HandleKindOptions { Name = "basket", Prefix = "shr_" });
+        void UseSharedStore(IServiceCollection s)
+        {
+            s.RemoveAll<IHandleStore<Basket>>();
+            s.AddSingleton<IHandleStore<Basket>>(shared);
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        if (before)
+        {
+            UseSharedStore(services);
+        }
+
+        services.AddLimpsHandles<Basket>("basket", o => o.Prefix = "bsk_");
+        services.AddHealthChecks().AddLimpsHandles();
+        if (!before)
+        {
+            UseSharedStore(services);
+        }
+
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IHandleStore<Basket>>().Should().BeSameAs(shared);
+        if (provider.GetKeyedService<IHandleStore<Basket>>("basket") is { } keyed)
+        {
+            keyed.Should().BeSameAs(shared);
+        }
+
+        await shared.CreateAsync(Basket.Empty, "alice");
+        HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        report.Entries["limps-handles"].Data["basket.live"].Should().Be(1, "the health check reads the store tools use");
     }
 
     [Test]
