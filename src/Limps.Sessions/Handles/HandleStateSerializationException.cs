@@ -2,9 +2,10 @@ namespace Limps.Sessions;
 
 /// <summary>
 /// Thrown when a store that keeps states outside process memory cannot serialize a handle's state. It is thrown by the
-/// create (or update) that brought the state, never by a later use, so the tool that made the state sees it.
+/// create (or update) that brought the state, never by a later use, so the tool that made the state sees it. It is an
+/// <see cref="ArgumentException"/>: the state given to the store is what is wrong.
 /// </summary>
-public sealed class HandleStateSerializationException : Exception
+public sealed class HandleStateSerializationException : ArgumentException
 {
     /// <summary>Creates the exception with a default message.</summary>
     public HandleStateSerializationException()

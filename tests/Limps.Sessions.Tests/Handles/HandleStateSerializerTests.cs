@@ -33,6 +33,7 @@ public partial class HandleStateSerializerTests
         HandleStateSerializationException thrown = FluentActions.Invoking(() => serializer.Serialize(cart))
             .Should().Throw<HandleStateSerializationException>().Which;
 
+        thrown.Should().BeAssignableTo<ArgumentException>("the state given to the store is what is wrong");
         thrown.Kind.Should().Be("basket");
         thrown.StateType.Should().Be<Cart>();
         thrown.Message.Should().StartWith($"The state of a new or updated basket handle ({typeof(Cart).FullName}) cannot be serialized to JSON");
