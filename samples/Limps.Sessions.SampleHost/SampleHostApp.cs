@@ -38,14 +38,25 @@ public static class SampleHostApp
             .WithHttpTransport(transport => transport.SessionMode =
                 builder.Configuration.GetValue(SessionModeKey, HttpServerSessionMode.StatefulForInitializeClients))
             .WithLimpsSessions()
-            .WithTools<SampleTools>();
-        builder.Services.AddHealthChecks().AddLimpsSessions();
+            .WithTools<SampleTools>()
+            .WithTools<BasketTools>();
+
+        // 2. State handles (design §8): baskets behind "bsk_..." ids, settings from "Limps:Handles:Basket" (IdleTimeout
+        //    defaults to 24 h). A handle error from any tool becomes the §8 tool result through the filter that
+        //    WithLimpsSessions() added. create_basket is built here so its description carries the durability policy.
+        builder.Services.AddLimpsHandles(BasketTools.Kind, SampleJson.Default.Basket, o =>
+        {
+            o.Prefix = "bsk_";
+            o.CreateToolName = BasketTools.CreateToolName;
+        });
+        builder.Services.AddSingleton(BasketTools.CreateBasketTool);
+        builder.Services.AddHealthChecks().AddLimpsSessions().AddLimpsHandles();
 
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
 
-        // 2. The session check on the MCP endpoint. "Sample:SessionCheck=false" leaves it off (the benchmarks
+        // 3. The session check on the MCP endpoint. "Sample:SessionCheck=false" leaves it off (the benchmarks
         //    compare the same host with and without it).
         IEndpointConventionBuilder mcp = app.MapMcp("/mcp");
         if (app.Configuration.GetValue(SessionCheckKey, defaultValue: true))

@@ -47,7 +47,7 @@ public static class LimpsSessionsMcpServerBuilderExtensions
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<McpSessionReleaser>());
         services.AddHostedService<McpStartupCheck>();
         services.TryAddSingleton<ISessionMigrationHandler, McpSessionMigrationHandler>();
-        return builder;
+        return builder.WithLimpsHandleErrors();
     }
 
     private sealed class McpMarker;

@@ -88,6 +88,14 @@ public sealed class HandleKindOptions
     /// </summary>
     public string DurabilityPolicy => HandleText.DurabilityPolicy(this);
 
+    /// <summary>
+    /// Checks every setting, as a store does when it is built and the host does at start-up.
+    /// </summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">
+    /// A setting is not valid; each failure names its key, for example <c>Limps:Handles:Basket:IdleTimeout</c>.
+    /// </exception>
+    public void ThrowIfInvalid() => HandleKindOptionsValidator.ThrowIfInvalid(this);
+
     internal static string SectionKey(string? name) =>
         string.IsNullOrEmpty(name) ? "<kind>" : string.Concat(char.ToUpperInvariant(name[0]).ToString(), name.AsSpan(1));
 

@@ -20,8 +20,8 @@ namespace Limps.Sessions;
 /// owner's handles for listing and the per-owner cap.
 /// </para>
 /// <para>
-/// A use of a live handle is two dictionary hits and a registry touch, and allocates nothing. Tombstones are kept
-/// under a key derived from the handle and its owner, so an ended handle's reason is told only to its owner.
+/// A use of a live handle is two dictionary hits and a registry touch, and allocates nothing. Tombstones keep the
+/// owner, and an ended handle's reason is told only to its owner.
 /// </para>
 /// </remarks>
 /// <typeparam name="TState">The application's state kept per handle.</typeparam>
@@ -31,7 +31,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
     private readonly HandleFormat _format;
     private readonly ConcurrentDictionary<string, HandleSlot<TState>> _slots = new();
     private readonly OwnerIndex<TState> _owners = new();
-    private readonly OwnerScopedLedger _ledger;
+    private readonly KindLedger _ledger;
     private readonly InMemorySessionRegistry _registry;
     private readonly KindMeterFactory _meters;
     private readonly ILogger _logger;
@@ -60,7 +60,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
         clock ??= SystemClock.Instance;
 
         LimpsSessionsOptions sessionOptions = _kind.ToSessionOptions();
-        _ledger = new OwnerScopedLedger(new InMemoryExpiryLedger(sessionOptions, clock), OwnerOf);
+        _ledger = new KindLedger(new InMemoryExpiryLedger(sessionOptions, clock), _kind.Prefix);
         _meters = new KindMeterFactory(meterFactory, _kind.Name);
         _logger = loggerFactory is null
             ? NullLogger.Instance
@@ -70,7 +70,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             clock,
             _ledger,
             [new EndListener(this), .. observers ?? []],
-            loggerFactory?.CreateLogger<InMemorySessionRegistry>(),
+            loggerFactory is null ? null : new HandleRegistryLogger(loggerFactory.CreateLogger(HandleRegistryLogger.Category)),
             _meters);
     }
 
@@ -81,7 +81,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
     internal InMemorySessionRegistry Registry => _registry;
 
     /// <summary>Gets the ledger of ended handles, for tests.</summary>
-    internal IExpiryLedger Ledger => _ledger;
+    internal KindLedger Ledger => _ledger;
 
     /// <summary>Gets how many handles have a state kept, for tests: live ones and ones ending right now.</summary>
     internal int SlotCount => _slots.Count;
@@ -310,21 +310,25 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             : await AnswerNotLiveAsync<TState>(lookup, slot.Id, handle, caller, cancellationToken).ConfigureAwait(false);
     }
 
-    // The registry said the handle is not live. Its tombstone (when the registry still holds the ended entry) is the
-    // answer; otherwise the owner-scoped ledger is, since the registry itself cannot read it without the caller.
+    // The registry said the handle is not live. Its tombstone (from the ended entry or the ledger) is the answer when
+    // it is the caller's; otherwise the ledger is asked.
     private ValueTask<T> AnswerNotLiveAsync<T>(
         SessionLookup lookup, SessionId id, string handle, string? caller, CancellationToken cancellationToken) =>
         lookup.TryGetExpiry(out ExpiredSession? ended)
-            ? ValueTask.FromException<T>(Expired(handle, ended))
+            ? ValueTask.FromException<T>(EndedFor(handle, ended, caller))
             : AnswerEndedAsync<T>(id, handle, caller, cancellationToken);
 
     private async ValueTask<T> AnswerEndedAsync<T>(SessionId id, string handle, string? caller, CancellationToken cancellationToken)
     {
-        ExpiredSession? ended = await _ledger.FindForCallerAsync(id, caller, cancellationToken).ConfigureAwait(false);
+        ExpiredSession? ended = await _ledger.FindAsync(id, cancellationToken).ConfigureAwait(false);
         throw ended is null
             ? HandleUnavailableException.NotFound(_kind.Name, handle, _kind.CreateToolName)
-            : Expired(handle, ended);
+            : EndedFor(handle, ended, caller);
     }
+
+    // An ended handle's reason and instant are told to its owner only; anyone else hears "not known", as for a live one.
+    private HandleUnavailableException EndedFor(string handle, ExpiredSession ended, string? caller) =>
+        string.Equals(ended.Owner, caller, StringComparison.Ordinal) ? Expired(handle, ended) : Foreign(handle);
 
     private HandleUnavailableException Expired(string handle, ExpiredSession ended) =>
         HandleUnavailableException.Expired(_kind.Name, handle, ended.Reason, ended.ExpiredAt, _kind.CreateToolName);
@@ -351,9 +355,6 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             await _registry.LookupAsync(slot.Id, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private OwnerOf OwnerOf(SessionId id) =>
-        _slots.TryGetValue(id.ToString(), out HandleSlot<TState>? slot) ? new OwnerOf(true, slot.Owner) : default;
 
     // Runs once per handle, after the registry recorded its tombstone (which needed the owner kept here).
     private void OnEnded(SessionId id)
