@@ -1,5 +1,7 @@
 using Limps.Sessions;
+using Limps.Sessions.AspNetCore;
 using Limps.Sessions.SampleHost.Tools;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using ModelContextProtocol.AspNetCore;
 
 namespace Limps.Sessions.SampleHost;
@@ -64,7 +66,8 @@ public static class SampleHostApp
             mcp.WithLimpsSessions();
         }
 
-        app.MapHealthChecks("/health");
+        // Health with the counts: ASP.NET Core's default writer shows the overall status only.
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = LimpsHealthResponseWriter.WriteJsonAsync });
         return app;
     }
 }

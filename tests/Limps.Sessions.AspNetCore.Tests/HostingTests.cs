@@ -154,6 +154,28 @@ public sealed class HostingTests
     }
 
     [Test]
+    public async Task The_health_endpoint_shows_each_checks_status_description_and_counts()
+    {
+        await using TestHost host = await TestHost.StartAsync(o => o.MaxSessions = 5);
+        string id = await host.InitializeAsync();
+        await host.InitializeAsync();
+        await host.Client.SendAsync(host.Request(HttpMethod.Delete, id));
+
+        JsonElement body = await new HealthReportProbe(host).BodyAsync();
+
+        body.GetProperty("status").GetString().Should().Be("Healthy");
+        JsonElement sessions = body.GetProperty("checks").GetProperty("limps-sessions");
+        sessions.GetProperty("status").GetString().Should().Be("Healthy");
+        sessions.GetProperty("description").GetString().Should().Be("1 of 5 sessions live; 1 tombstones.");
+        JsonElement data = sessions.GetProperty("data");
+        data.GetProperty("activeSessions").GetInt32().Should().Be(1);
+        data.GetProperty("maxSessions").GetInt32().Should().Be(5);
+        data.GetProperty("ledgerEntries").GetInt32().Should().Be(1);
+        data.GetProperty("maxLedgerEntries").GetInt32().Should().Be(100_000);
+        body.ToString().Should().NotContain(id, "a health answer never shows an id");
+    }
+
+    [Test]
     public async Task CORS_helper_exposes_the_session_headers_to_browsers()
     {
         await using TestHost host = await TestHost.StartAsync(configure: b =>

@@ -127,7 +127,8 @@ public sealed class SecrecyTests
         tags.Where(t => ids.Any(id => t.Tag.Contains(id, StringComparison.Ordinal))).Should().BeEmpty("no metric tag carries an id");
         tags.Where(t => t.Instrument.StartsWith("limps.", StringComparison.Ordinal)).Should().NotBeEmpty();
 
-        healthBody.Should().Be("Healthy");
+        healthBody.Should().StartWith("{\"status\":\"Healthy\"").And.Contain("\"activeSessions\":");
+        ids.Should().NotContain(id => healthBody.Contains(id, StringComparison.Ordinal), "the health body shows counts, never ids");
         health.Data.Keys.Should().BeEquivalentTo("activeSessions", "maxSessions", "ledgerEntries", "maxLedgerEntries");
         foreach (string text in health.Data.Values.Select(v => v.ToString()!).Append(health.Description ?? string.Empty))
         {

@@ -573,7 +573,7 @@ internal sealed class Soak(SoakOptions options) : IDisposable
                 _tally.Request();
                 using HttpResponseMessage response = await _http.GetAsync(new Uri("/health", UriKind.Relative));
                 string body = await response.Content.ReadAsStringAsync();
-                if (response.StatusCode == HttpStatusCode.OK && body == "Healthy")
+                if (response.StatusCode == HttpStatusCode.OK && body.StartsWith("{\"status\":\"Healthy\"", StringComparison.Ordinal))
                 {
                     _tally.Count(HealthChecked);
                 }
