@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Limps.Sessions;
 
 // Looking sessions up and touching them (the hot path: one dictionary hit and one compare-and-swap, no allocation),
@@ -12,6 +14,9 @@ public sealed partial class InMemorySessionRegistry
     public ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
         Find(id, Access.Touch, cancellationToken);
 
+    // Kept out of the public methods: inlined there, the dictionary probe used up the JIT's inlining budget and left
+    // the small helpers below as calls.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> Find(SessionId id, Access access, CancellationToken cancellationToken)
     {
         if (id.IsEmpty)
@@ -24,6 +29,23 @@ public sealed partial class InMemorySessionRegistry
             return FindInLedger(id, cancellationToken);
         }
 
+        // The common case, answered in place: a live session well inside its deadlines, with nothing to write (a
+        // lookup, or a touch within the same clock sample as the last activity, as is usual on a coarse clock).
+        long now = NowTicks();
+        long state = Volatile.Read(ref entry.State);
+        if (!SessionEntry.IsEnded(state)
+            && IsWellInsideDeadlines(entry, state, now)
+            && (access == Access.Lookup || now <= LastActiveTicks(state))
+            && entry.TryReadExtras(out SessionExtras? extras))
+        {
+            return new ValueTask<SessionLookup>(SessionLookup.Active(Snapshot(entry, state, extras)));
+        }
+
+        return FindLive(entry, access);
+    }
+
+    private ValueTask<SessionLookup> FindLive(SessionEntry entry, Access access)
+    {
         SessionLookup answer = Visit(entry, access, out ValueTask pending);
         return pending.IsCompletedSuccessfully ? new ValueTask<SessionLookup>(answer) : AwaitAnswer(pending, answer);
     }
