@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Limps.Sessions;
 
 // Looking sessions up and touching them (the hot path: one dictionary hit and one compare-and-swap, no allocation),
@@ -12,6 +14,9 @@ public sealed partial class InMemorySessionRegistry
     public ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
         Find(id, Access.Touch, cancellationToken);
 
+    // Kept out of the public methods: inlined there, the dictionary probe used up the JIT's inlining budget and left
+    // the small helpers below as calls.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> Find(SessionId id, Access access, CancellationToken cancellationToken)
     {
         if (id.IsEmpty)
@@ -24,6 +29,23 @@ public sealed partial class InMemorySessionRegistry
             return FindInLedger(id, cancellationToken);
         }
 
+        // The common case, answered in place: a live session well inside its deadlines, with nothing to write (a
+        // lookup, or a touch within the same clock sample as the last activity, as is usual on a coarse clock).
+        long now = NowTicks();
+        long state = Volatile.Read(ref entry.State);
+        if (!SessionEntry.IsEnded(state)
+            && IsWellInsideDeadlines(entry, state, now)
+            && (access == Access.Lookup || now <= LastActiveTicks(state))
+            && entry.TryReadExtras(out SessionExtras? extras))
+        {
+            return new ValueTask<SessionLookup>(SessionLookup.Active(Snapshot(entry, state, extras)));
+        }
+
+        return FindLive(entry, access);
+    }
+
+    private ValueTask<SessionLookup> FindLive(SessionEntry entry, Access access)
+    {
         SessionLookup answer = Visit(entry, access, out ValueTask pending);
         return pending.IsCompletedSuccessfully ? new ValueTask<SessionLookup>(answer) : AwaitAnswer(pending, answer);
     }
@@ -34,7 +56,6 @@ public sealed partial class InMemorySessionRegistry
     {
         pending = default;
         long now = NowTicks();
-        long nowMicros = ToMicrosRoundedUp(now);
         while (true)
         {
             long state = Volatile.Read(ref entry.State);
@@ -43,22 +64,38 @@ public sealed partial class InMemorySessionRegistry
                 return EndedAnswer(WaitForTombstone(entry), now);
             }
 
-            long deadline = DueAt(entry, state, out ExpiryReason reason, out long expiredAt);
-            if (now >= deadline)
+            // Most visits find a session well inside both its idle and its lifetime window: two compares decide it.
+            // Only a session near or past a deadline, or leased, takes the exact rule.
+            if (!IsWellInsideDeadlines(entry, state, now))
             {
-                if (TryClaimEnd(entry, state))
+                long deadline = DueAt(entry, state, out ExpiryReason reason, out long expiredAt);
+                if (now >= deadline)
                 {
-                    pending = CompleteEnd(entry, reason, expiredAt, state);
-                    return EndedAnswer(entry.Tombstone!, now);
-                }
+                    if (TryClaimEnd(entry, state))
+                    {
+                        pending = CompleteEnd(entry, reason, expiredAt, state);
+                        return EndedAnswer(entry.Tombstone!, now);
+                    }
 
+                    continue;
+                }
+            }
+
+            // Read after a State that was not ended: extras that are still extras belong to that State (the tail
+            // becomes the tombstone only after the ended bit is set, which would fail the swap below or, with no
+            // swap, makes this answer the one that was true when State was read).
+            if (!entry.TryReadExtras(out SessionExtras? extras))
+            {
                 continue;
             }
 
             long next = state;
-            if (access != Access.Lookup && nowMicros > SessionEntry.LastActiveMicros(state))
+
+            // Compared in ticks: the activity recorded is now rounded up to the microsecond, which is later than the
+            // recorded one exactly when now is later than it in ticks.
+            if (access != Access.Lookup && now > LastActiveTicks(state))
             {
-                next = SessionEntry.WithLastActive(state, nowMicros);
+                next = SessionEntry.WithLastActive(state, ToMicrosRoundedUp(now));
             }
 
             if (access == Access.Lease)
@@ -74,10 +111,15 @@ public sealed partial class InMemorySessionRegistry
 
             if (next == state || Interlocked.CompareExchange(ref entry.State, next, state) == state)
             {
-                return SessionLookup.Active(Snapshot(entry, next));
+                return SessionLookup.Active(Snapshot(entry, next, extras));
             }
         }
     }
+
+    // True when now is before both the idle deadline and the lifetime end, so the session is certainly not due
+    // (DueAt's deadline is never earlier than the smaller of the two). False says nothing: ask DueAt.
+    private bool IsWellInsideDeadlines(SessionEntry entry, long state, long now) =>
+        now < LastActiveTicks(state) + _idleWindowTicks && now < entry.CreatedAtTicks + _lifetimeWindowTicks;
 
     private static async ValueTask<SessionLookup> AwaitAnswer(ValueTask pending, SessionLookup answer)
     {
@@ -112,8 +154,8 @@ public sealed partial class InMemorySessionRegistry
             ? ExpiredAnswer(tombstone)
             : SessionLookup.NotFound;
 
-    private SessionInfo Snapshot(SessionEntry entry, long state) =>
-        new(entry.Id, entry.CreatedAtTicks + _epochUnixTicks, LastActiveTicks(state) + _epochUnixTicks, entry.Extras);
+    private SessionInfo Snapshot(SessionEntry entry, long state, SessionExtras? extras) =>
+        new(entry.Id, entry.CreatedAtTicks + _epochUnixTicks, LastActiveTicks(state) + _epochUnixTicks, extras);
 
     // The thread that won the end publishes the tombstone right after its swap, with nothing in between that
     // can block, so a reader that sees the ended bit waits only a moment.
@@ -121,7 +163,7 @@ public sealed partial class InMemorySessionRegistry
     {
         SpinWait spinner = default;
         ExpiredSession? tombstone;
-        while ((tombstone = Volatile.Read(ref entry.Tombstone)) is null)
+        while ((tombstone = entry.Tombstone) is null)
         {
             spinner.SpinOnce();
         }

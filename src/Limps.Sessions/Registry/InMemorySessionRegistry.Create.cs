@@ -85,7 +85,8 @@ public sealed partial class InMemorySessionRegistry
     private SessionInfo Register(SessionId id, string? owner, IReadOnlyDictionary<string, string>? metadata)
     {
         long createdTicks = NowTicks();
-        var entry = new SessionEntry(id, createdTicks, SessionExtras.For(owner, metadata))
+        SessionExtras? extras = SessionExtras.For(owner, metadata);
+        var entry = new SessionEntry(id, createdTicks, extras)
         {
             State = ToMicrosRoundedUp(createdTicks),
         };
@@ -124,7 +125,7 @@ public sealed partial class InMemorySessionRegistry
             }
         }
 
-        SessionInfo info = Snapshot(entry, entry.State);
+        SessionInfo info = Snapshot(entry, entry.State, extras);
         _telemetry.SessionStarted(info);
         return info;
     }

@@ -88,8 +88,8 @@ public sealed partial class InMemorySessionRegistry
     private ValueTask CompleteEnd(SessionEntry entry, ExpiryReason reason, long expiredAtTicks, long finalState)
     {
         var tombstone = new ExpiredSession(
-            entry.Id, reason, ToInstant(expiredAtTicks), ToInstant(LastActiveTicks(finalState)), entry.Extras?.Owner);
-        Volatile.Write(ref entry.Tombstone, tombstone);
+            entry.Id, reason, ToInstant(expiredAtTicks), ToInstant(LastActiveTicks(finalState)), entry.Owner);
+        entry.PublishTombstone(tombstone);
 
 #pragma warning disable CA2012 // Consumed exactly once: checked for synchronous completion, else awaited.
         ValueTask<bool> recorded;

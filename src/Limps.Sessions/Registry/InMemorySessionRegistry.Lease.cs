@@ -52,7 +52,7 @@ public sealed partial class InMemorySessionRegistry
                 : AwaitUnheld(unknown, owner);
         }
 
-        if (!string.Equals(entry.Extras?.Owner, owner, StringComparison.Ordinal))
+        if (!string.Equals(entry.Owner, owner, StringComparison.Ordinal))
         {
             return new ValueTask<SessionLease>(SessionLease.OwnerMismatch);
         }

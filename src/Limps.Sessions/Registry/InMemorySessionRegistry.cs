@@ -34,6 +34,11 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private readonly int _maxSessions;
     private readonly long _idleTicks;
     private readonly long _lifetimeTicks;
+
+    // The idle timeout and the lifetime for the fast "certainly not due" check: a window that is off is as long as
+    // the registry's whole time range, so the check never fails on it (and the sums cannot overflow).
+    private readonly long _idleWindowTicks;
+    private readonly long _lifetimeWindowTicks;
     private readonly long _recheckLeasedTicks;
     private readonly long _retentionTicks;
     private readonly long _epochUnixTicks;
@@ -81,6 +86,8 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         _maxSessions = options.MaxSessions;
         _idleTicks = options.IdleTimeout.Ticks;
         _lifetimeTicks = options.MaxLifetime.Ticks;
+        _idleWindowTicks = _idleTicks > 0 ? _idleTicks : long.MaxValue / 4;
+        _lifetimeWindowTicks = _lifetimeTicks > 0 ? _lifetimeTicks : long.MaxValue / 4;
         _recheckLeasedTicks = _idleTicks > 0 ? _idleTicks : options.EffectiveSweepInterval.Ticks;
         _retentionTicks = options.LedgerRetention.Ticks;
 

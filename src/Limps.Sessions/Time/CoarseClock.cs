@@ -20,9 +20,13 @@ public sealed class CoarseClock : IClock, IDisposable
     private readonly IClock _source;
     private readonly ITimer _timer;
 
-    // Replaced whole on each refresh (100 small objects a second at the default), so readers get the Instant and its
-    // ticks without tearing and without converting on every call.
+    // Replaced whole on each refresh (100 small objects a second at the default), so IClock readers get an Instant
+    // without converting on every call.
     private Sample _sample;
+
+    // The same sample as Unix ticks, for the registry's touch: one 64-bit read (atomic on every 64-bit runtime and,
+    // through Volatile, on 32-bit ones too), without following the sample's reference.
+    private long _unixTicks;
 
     /// <summary>Creates a coarse clock over <see cref="SystemClock.Instance"/>, refreshed every 10 ms.</summary>
     public CoarseClock()
@@ -45,6 +49,7 @@ public sealed class CoarseClock : IClock, IDisposable
         RefreshInterval = refreshInterval;
         Instant now = source.GetCurrentInstant();
         _sample = new Sample(now, now.ToUnixTimeTicks());
+        _unixTicks = _sample.UnixTicks;
         _timer = timeProvider.CreateTimer(static state => ((CoarseClock)state!).Refresh(), this, refreshInterval, refreshInterval);
     }
 
@@ -55,7 +60,7 @@ public sealed class CoarseClock : IClock, IDisposable
     public Instant GetCurrentInstant() => Volatile.Read(ref _sample).Instant;
 
     /// <summary>Gets the current sample as Unix ticks, for callers that work in ticks.</summary>
-    internal long UnixTicks => Volatile.Read(ref _sample).UnixTicks;
+    internal long UnixTicks => Volatile.Read(ref _unixTicks);
 
     /// <summary>Stops the refresh timer.</summary>
     public void Dispose() => _timer.Dispose();
@@ -71,6 +76,23 @@ public sealed class CoarseClock : IClock, IDisposable
         {
             Sample previous = Interlocked.CompareExchange(ref _sample, new Sample(now, ticks), seen);
             if (ReferenceEquals(previous, seen))
+            {
+                AdvanceTicks(ticks);
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    // A timer may run two refreshes at once when one is late; the ticks only ever move forward, like the sample.
+    private void AdvanceTicks(long ticks)
+    {
+        long seen = Volatile.Read(ref _unixTicks);
+        while (ticks > seen)
+        {
+            long previous = Interlocked.CompareExchange(ref _unixTicks, ticks, seen);
+            if (previous == seen)
             {
                 return;
             }
