@@ -21,6 +21,13 @@ public static class SampleHostApp
     /// </summary>
     public const string SessionModeKey = "Sample:SessionMode";
 
+    /// <summary>
+    /// The configuration key that puts sessions and baskets in Redis when set (a StackExchange.Redis configuration
+    /// string, for example <c>127.0.0.1:6379</c>; from the environment <c>Limps__Sessions__Redis__Configuration</c>), so
+    /// several replicas share them. Unset, they stay in this process's memory.
+    /// </summary>
+    public const string RedisConfigurationKey = "Limps:Sessions:Redis:Configuration";
+
     /// <summary>Builds the host.</summary>
     /// <param name="args">Command-line arguments (for example <c>--urls</c> or <c>--Limps:Sessions:IdleTimeout=00:00:05</c>).</param>
     /// <param name="configure">Changes to the builder before the app is built (tests use it to swap the clock or the server).</param>
@@ -54,11 +61,18 @@ public static class SampleHostApp
         builder.Services.AddSingleton(BasketTools.CreateBasketTool);
         builder.Services.AddHealthChecks().AddLimpsSessions().AddLimpsHandles();
 
+        // 3. Several replicas: with a Redis configuration string, sessions, tombstones and every handle kind live in
+        //    Redis (store options from "Limps:Sessions:Redis"), shared by every replica on the same Redis.
+        if (!string.IsNullOrEmpty(builder.Configuration[RedisConfigurationKey]))
+        {
+            builder.Services.AddLimpsSessions().UseRedis();
+        }
+
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
 
-        // 3. The session check on the MCP endpoint. "Sample:SessionCheck=false" leaves it off (the benchmarks
+        // 4. The session check on the MCP endpoint. "Sample:SessionCheck=false" leaves it off (the benchmarks
         //    compare the same host with and without it).
         IEndpointConventionBuilder mcp = app.MapMcp("/mcp");
         if (app.Configuration.GetValue(SessionCheckKey, defaultValue: true))

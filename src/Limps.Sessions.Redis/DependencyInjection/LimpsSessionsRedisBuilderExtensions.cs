@@ -15,7 +15,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class LimpsSessionsRedisBuilderExtensions
 {
     /// <summary>
-    /// Keeps sessions and tombstones in Redis, shared by every replica that uses the same Redis and key prefix,
+    /// Keeps sessions and tombstones, and the handles of every kind added with <c>AddLimpsHandles</c> (see
+    /// <see cref="RedisHandleStoreFactory"/>), in Redis, shared by every replica that uses the same Redis and key prefix,
     /// connecting with a StackExchange.Redis configuration string. Store options bind from <c>Limps:Sessions:Redis</c>
     /// and can be set in code with <see cref="ConfigureRedis"/>.
     /// </summary>
@@ -128,6 +129,16 @@ public static class LimpsSessionsRedisBuilderExtensions
         services.RemoveAll<IExpiryLedger>();
         services.AddSingleton<ISessionRegistry>(sp => sp.GetRequiredService<RedisSessionRegistry>());
         services.AddSingleton<IExpiryLedger>(sp => sp.GetRequiredService<RedisExpiryLedger>());
+
+        // Handles live where sessions do: every kind added with AddLimpsHandles, before or after this call, gets its
+        // store from this factory (over the same connection and store options) instead of the in-memory one.
+        services.RemoveAll<IHandleStoreFactory>();
+        services.AddSingleton<IHandleStoreFactory>(sp => new RedisHandleStoreFactory(
+            () => sp.GetRequiredService<RedisConnectionProvider>().Connection,
+            sp.GetRequiredService<IOptions<RedisSessionStoreOptions>>().Value,
+            sp.GetService<IClock>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IMeterFactory>()));
 
         // A shared store outlives any one replica: a rolling restart must not close every replica's sessions.
         services.Configure<LimpsSessionsOptions>(o => o.CloseSessionsOnShutdown = false);

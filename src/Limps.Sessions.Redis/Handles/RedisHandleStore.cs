@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using NodaTime;
@@ -37,10 +36,10 @@ namespace Limps.Sessions.Redis;
 public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
 {
     private readonly HandleKindOptions _kind;
-    private readonly JsonTypeInfo<TState> _stateType;
-    private readonly RedisHandleFormat _format;
+    private readonly HandleStateSerializer<TState> _serializer;
+    private readonly HandleFormat _format;
     private readonly RedisSessionRegistry _registry;
-    private readonly KindTaggedMeterFactory _meters;
+    private readonly HandleKindMeterFactory _meters;
     private readonly ILogger _logger;
     private readonly long _idleTicks;
     private readonly long _lifetimeTicks;
@@ -54,8 +53,7 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
     /// <param name="observers">Notified when handles start and end (with the handle as the session id), on the replica that made the change.</param>
     /// <param name="loggerFactory">Where log lines go; handles are always masked.</param>
     /// <param name="meterFactory">Creates the <c>Limps.Sessions</c> meter (tagged with the kind); <see langword="null"/> creates a standalone one.</param>
-    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A setting is not valid.</exception>
-    /// <exception cref="ArgumentException">The kind's name or prefix is not valid.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A setting is not valid; the message names its key.</exception>
     public RedisHandleStore(
         IConnectionMultiplexer connection,
         HandleKindOptions options,
@@ -69,27 +67,18 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stateType);
-        _kind = Copy(options);
-        CheckKind(_kind);
-        _stateType = stateType;
-        _format = new RedisHandleFormat(_kind.Prefix);
+        options.ThrowIfInvalid();
+        _kind = options.Clone();
+        _serializer = new HandleStateSerializer<TState>(_kind.Name, stateType);
+        _format = new HandleFormat(_kind.Prefix);
         _idleTicks = _kind.IdleTimeout.Ticks;
         _lifetimeTicks = _kind.MaxLifetime.Ticks;
         redisOptions ??= new RedisSessionStoreOptions();
         clock ??= SystemClock.Instance;
 
-        LimpsSessionsOptions lifecycle = new()
-        {
-            IdleTimeout = _kind.IdleTimeout,
-            MaxLifetime = _kind.MaxLifetime,
-            MaxSessions = _kind.MaxHandles,
-            LedgerRetention = _kind.LedgerRetention,
-            MaxLedgerEntries = _kind.MaxLedgerEntries,
-            SweepInterval = _kind.SweepInterval,
-            CloseSessionsOnShutdown = false,
-        };
+        LimpsSessionsOptions lifecycle = _kind.ToSessionOptions();
         KeyPrefix = redisOptions.KeyPrefix + "h:" + _kind.Name + ":";
-        _meters = new KindTaggedMeterFactory(meterFactory, _kind.Name);
+        _meters = new HandleKindMeterFactory(meterFactory, _kind.Name);
         ILogger? registryLogger = loggerFactory?.CreateLogger<RedisSessionRegistry>();
         _logger = SessionTelemetry.NonThrowing(loggerFactory?.CreateLogger("Limps.Sessions.Handles"));
         _registry = new RedisSessionRegistry(
@@ -98,7 +87,7 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
     }
 
     /// <inheritdoc />
-    public HandleKindOptions Kind => Copy(_kind);
+    public HandleKindOptions Kind => _kind.Clone();
 
     /// <summary>Gets the prefix of this kind's keys in Redis, for tests.</summary>
     internal string KeyPrefix { get; }
@@ -107,7 +96,7 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
     internal RedisSessionRegistry Registry => _registry;
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">The state cannot be written as JSON; nothing was created.</exception>
+    /// <exception cref="HandleStateSerializationException">The state cannot be written as JSON; nothing was created.</exception>
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
     public async ValueTask<string> CreateAsync(TState state, string? owner = null, CancellationToken cancellationToken = default)
     {
@@ -116,7 +105,7 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
             throw new ArgumentNullException(nameof(state));
         }
 
-        string json = Serialize(state, nameof(state));
+        byte[] json = _serializer.Serialize(state);
         SessionId id = _format.NewHandle();
         for (int attempt = 0; ; attempt++)
         {
@@ -161,7 +150,7 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
     /// The update function runs on a state read from Redis, and runs again on the newer state when another update of the
     /// same handle was written in between; the state in Redis changes only when a run's result is written.
     /// </remarks>
-    /// <exception cref="ArgumentException">The new state cannot be written as JSON; the state is unchanged.</exception>
+    /// <exception cref="HandleStateSerializationException">The new state cannot be written as JSON; the state is unchanged.</exception>
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
     public async ValueTask<TState> UpdateAsync(
         string? handle, string? caller, Func<TState, TState> update, CancellationToken cancellationToken = default)
@@ -187,7 +176,7 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
                 throw new InvalidOperationException($"The update of {_kind.Name} {id.Masked} returned null; the state is unchanged.");
             }
 
-            string json = Serialize(next, nameof(update));
+            byte[] json = _serializer.Serialize(next);
             StateWrite written = await _registry.WriteStateAsync(id, caller, read.Version, json, cancellationToken).ConfigureAwait(false);
             switch (written.Outcome)
             {
@@ -268,74 +257,11 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
         _meters.Dispose();
     }
 
-    private static HandleKindOptions Copy(HandleKindOptions options) => new()
-    {
-        Name = options.Name,
-        Prefix = options.Prefix,
-        IdleTimeout = options.IdleTimeout,
-        MaxLifetime = options.MaxLifetime,
-        MaxHandles = options.MaxHandles,
-        MaxHandlesPerOwner = options.MaxHandlesPerOwner,
-        LedgerRetention = options.LedgerRetention,
-        MaxLedgerEntries = options.MaxLedgerEntries,
-        SweepInterval = options.SweepInterval,
-        CreateToolName = options.CreateToolName,
-        PluralName = options.PluralName,
-    };
-
-    // The name and prefix become part of Redis keys and of every handle; the lifecycle values are checked with the
-    // session options they turn into.
-    private static void CheckKind(HandleKindOptions options)
-    {
-        if (string.IsNullOrEmpty(options.Name) || options.Name.Length > 32 || options.Name[0] is not (>= 'a' and <= 'z')
-            || !IsLowerToken(options.Name))
-        {
-            throw new ArgumentException(
-                $"{options.SectionName}:Name must be 1 to 32 characters from [a-z0-9_], starting with a letter.", nameof(options));
-        }
-
-        if (string.IsNullOrEmpty(options.Prefix) || options.Prefix.Length > 16 || !IsLowerToken(options.Prefix))
-        {
-            throw new ArgumentException($"{options.SectionName}:Prefix must be 1 to 16 characters from [a-z0-9_].", nameof(options));
-        }
-
-        if (options.MaxHandlesPerOwner < 1)
-        {
-            throw new ArgumentException($"{options.SectionName}:MaxHandlesPerOwner must be at least 1.", nameof(options));
-        }
-
-        if (options.IdleTimeout == TimeSpan.Zero && options.MaxLifetime == TimeSpan.Zero)
-        {
-            throw new ArgumentException(
-                $"{options.SectionName}:IdleTimeout may be 00:00:00 only when {options.SectionName}:MaxLifetime is set: every handle needs a bounded life.",
-                nameof(options));
-        }
-
-        static bool IsLowerToken(string value) =>
-            value.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
-    }
-
-    private string Serialize(TState state, string parameter)
-    {
-        try
-        {
-            return JsonSerializer.Serialize(state, _stateType);
-        }
-        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
-        {
-            throw new ArgumentException(
-                $"A {_kind.Name} state of type {typeof(TState).Name} cannot be written as JSON, so the Redis handle store cannot keep it: {ex.Message}",
-                parameter,
-                ex);
-        }
-    }
-
-    private TState Deserialize(string? json, string handle)
-    {
-        TState? state = string.IsNullOrEmpty(json) ? default : JsonSerializer.Deserialize(json, _stateType);
-        return state ?? throw new InvalidOperationException(
-            $"The stored state of {_kind.Name} {HandleMask(handle)} is missing or null; it was not written by this store.");
-    }
+    private TState Deserialize(byte[]? json, string handle) =>
+        json is { Length: > 0 }
+            ? _serializer.Deserialize(json)
+            : throw new InvalidOperationException(
+                $"The stored state of {_kind.Name} {HandleMask(handle)} is missing; it was not written by this store.");
 
     private static string HandleMask(string handle) => string.Concat(handle.AsSpan(0, Math.Min(8, handle.Length / 2)), "...");
 

@@ -33,7 +33,7 @@ public sealed partial class RedisSessionRegistry
     /// answers with the current state and version, so the caller can retry without another read.
     /// </summary>
     internal async ValueTask<StateWrite> WriteStateAsync(
-        SessionId id, string? owner, long expectedVersion, string state, CancellationToken cancellationToken)
+        SessionId id, string? owner, long expectedVersion, byte[] state, CancellationToken cancellationToken)
     {
         RedisValue[] args = _store.Arguments(5);
         args[RedisSessionStore.Own(0)] = id.ToString();
@@ -50,7 +50,7 @@ public sealed partial class RedisSessionRegistry
             case 4:
                 return new StateWrite(
                     StateWriteOutcome.Conflict,
-                    new StateRead(SessionLookup.NotFound, false, (string?)reply[1], (long)reply[2]),
+                    new StateRead(SessionLookup.NotFound, false, (byte[]?)reply[1], (long)reply[2]),
                     0);
             default:
                 return new StateWrite(StateWriteOutcome.NotLive, Read(id, owner, reply), 0);
@@ -144,7 +144,7 @@ public sealed partial class RedisSessionRegistry
         }
 
         return lookup.IsActive
-            ? new StateRead(lookup, false, (string?)reply[7], (long)reply[8])
+            ? new StateRead(lookup, false, (byte[]?)reply[7], (long)reply[8])
             : new StateRead(lookup, false, null, 0);
     }
 }

@@ -106,7 +106,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         SessionId sessionId,
         string? owner,
         IReadOnlyDictionary<string, string>? metadata,
-        string? state,
+        byte[]? state,
         int ownerCap,
         CancellationToken cancellationToken)
     {

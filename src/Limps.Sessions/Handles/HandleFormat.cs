@@ -10,15 +10,24 @@ namespace Limps.Sessions;
 /// number generator in canonical unpadded base64url (22 URL-safe characters). Parsing never throws and runs before
 /// any store is touched, so malformed, overlong, wrongly prefixed and other kinds' handles cost nothing but the check.
 /// </summary>
-internal sealed class HandleFormat
+/// <remarks>
+/// Every <see cref="IHandleStore{TState}"/> mints and checks handles with this one format, so a handle means the same to
+/// every store: a store author creates one per kind (<c>new HandleFormat(kind.Prefix)</c>), mints with
+/// <see cref="NewHandle"/> and answers a handle <see cref="TryParse"/> rejects as invalid without asking the store.
+/// </remarks>
+public sealed class HandleFormat
 {
     private static readonly SearchValues<char> Base64UrlChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     private readonly string _prefix;
 
+    /// <summary>Creates the format of one kind's handles.</summary>
+    /// <param name="prefix">The kind's prefix (<see cref="HandleKindOptions.Prefix"/>, already validated), for example <c>bsk_</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="prefix"/> is null or empty.</exception>
     public HandleFormat(string prefix)
     {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
         _prefix = prefix;
         Length = prefix.Length + HandleKindOptions.RandomLength;
     }
@@ -26,6 +35,8 @@ internal sealed class HandleFormat
     /// <summary>Gets the length of every handle of this kind.</summary>
     public int Length { get; }
 
+    /// <summary>Mints a new handle of this kind.</summary>
+    /// <returns>The handle, as a <see cref="SessionId"/> whose text is the prefix and 22 random base64url characters.</returns>
     public SessionId NewHandle()
     {
         Span<byte> bytes = stackalloc byte[HandleKindOptions.RandomBits / 8];
@@ -39,7 +50,10 @@ internal sealed class HandleFormat
         return SessionId.TryParse(text, out SessionId id) ? id : throw new InvalidOperationException("A minted handle is not a valid id.");
     }
 
-    /// <summary>Checks a handle as a caller sent it, without allocating.</summary>
+    /// <summary>Checks a handle as a caller sent it, without allocating and without throwing.</summary>
+    /// <param name="text">The handle as the caller sent it.</param>
+    /// <param name="id">The handle as a <see cref="SessionId"/> when it is one this format mints.</param>
+    /// <returns>Whether <paramref name="text"/> is a well-formed handle of this kind.</returns>
     public bool TryParse([NotNullWhen(true)] string? text, out SessionId id)
     {
         id = default;

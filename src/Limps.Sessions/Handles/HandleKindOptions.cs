@@ -100,10 +100,15 @@ public sealed class HandleKindOptions
         string.IsNullOrEmpty(name) ? "<kind>" : string.Concat(char.ToUpperInvariant(name[0]).ToString(), name.AsSpan(1));
 
     /// <summary>A copy, so a store is not changed by later edits of the options it was built from.</summary>
-    internal HandleKindOptions Clone() => (HandleKindOptions)MemberwiseClone();
+    /// <returns>A new instance with the same settings.</returns>
+    public HandleKindOptions Clone() => (HandleKindOptions)MemberwiseClone();
 
-    /// <summary>The session options of the registry that keeps this kind's handles.</summary>
-    internal LimpsSessionsOptions ToSessionOptions() => new()
+    /// <summary>
+    /// The session options of the registry that keeps this kind's handles: a handle store is built on a session
+    /// registry of its own, with the kind's lifecycle settings (never closed on shutdown: handles outlive a process).
+    /// </summary>
+    /// <returns>New session options.</returns>
+    public LimpsSessionsOptions ToSessionOptions() => new()
     {
         IdleTimeout = IdleTimeout,
         MaxLifetime = MaxLifetime,

@@ -33,7 +33,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
     private readonly OwnerIndex<TState> _owners = new();
     private readonly KindLedger _ledger;
     private readonly InMemorySessionRegistry _registry;
-    private readonly KindMeterFactory _meters;
+    private readonly HandleKindMeterFactory _meters;
     private readonly ILogger _logger;
     private readonly long _idleTicks;
     private readonly long _lifetimeTicks;
@@ -61,7 +61,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
 
         LimpsSessionsOptions sessionOptions = _kind.ToSessionOptions();
         _ledger = new KindLedger(new InMemoryExpiryLedger(sessionOptions, clock), _kind.Prefix);
-        _meters = new KindMeterFactory(meterFactory, _kind.Name);
+        _meters = new HandleKindMeterFactory(meterFactory, _kind.Name);
         _logger = loggerFactory is null
             ? NullLogger.Instance
             : new NonThrowingLogger(loggerFactory.CreateLogger("Limps.Sessions.Handles"));

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Limps.Sessions.Tests.Handles.Contract;
 
 namespace Limps.Sessions.Redis.Tests.Handles;
 

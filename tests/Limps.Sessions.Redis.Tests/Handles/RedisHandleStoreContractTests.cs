@@ -1,4 +1,3 @@
-using Limps.Sessions.Tests.Handles.Contract;
 using NodaTime.Testing;
 
 namespace Limps.Sessions.Redis.Tests.Handles;

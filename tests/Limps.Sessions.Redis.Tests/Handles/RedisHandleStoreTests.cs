@@ -1,5 +1,4 @@
 using Limps.Sessions.Redis.Tests.Infrastructure;
-using Limps.Sessions.Tests.Handles.Contract;
 using NodaTime;
 using NodaTime.Testing;
 using StackExchange.Redis;
@@ -99,11 +98,12 @@ public class RedisHandleStoreTests
         var loop = new Unwritable();
         loop.Self = loop;
 
-        ArgumentException error = (await FluentActions.Awaiting(async () => await store.CreateAsync(loop, Alice))
-            .Should().ThrowAsync<ArgumentException>()).Which;
+        HandleStateSerializationException error = (await FluentActions.Awaiting(async () => await store.CreateAsync(loop, Alice))
+            .Should().ThrowAsync<HandleStateSerializationException>()).Which;
 
-        error.ParamName.Should().Be("state");
-        error.Message.Should().Contain("basket state of type Unwritable cannot be written as JSON");
+        // The core's one exception and message, as every store that serializes states throws.
+        (error.Kind, error.StateType).Should().Be(("basket", typeof(Unwritable)));
+        error.Message.Should().Contain($"new or updated basket handle ({typeof(Unwritable).FullName}) cannot be serialized to JSON");
         (await store.CountAsync()).Should().Be(0);
         (await store.ListAsync(Alice)).Should().BeEmpty();
     }
@@ -125,7 +125,7 @@ public class RedisHandleStoreTests
                 current.Self = current;
                 return current;
             }))
-            .Should().ThrowAsync<ArgumentException>().WithParameterName("update");
+            .Should().ThrowAsync<HandleStateSerializationException>();
 
         (await store.UseAsync(handle, Alice)).Self.Should().BeNull();
     }

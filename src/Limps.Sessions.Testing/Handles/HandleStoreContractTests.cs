@@ -1,13 +1,21 @@
+// Each test's name says what it proves; the names are the documentation of these public methods.
+#pragma warning disable CS1591
 using System.Collections.Concurrent;
 using NodaTime;
 
-namespace Limps.Sessions.Tests.Handles.Contract;
+namespace Limps.Sessions.Testing;
 
 /// <summary>
 /// The behaviour every <see cref="IHandleStore{TState}"/> owes its callers (design §8), written once and run against
-/// each implementation: the in-memory store (the reference semantics) and, next, the Redis one. Time comes from a
-/// fake clock; nothing sleeps.
+/// each implementation: the in-memory store (the reference semantics), the Redis one, and yours. Subclass it in an
+/// NUnit test project, mark the subclass <c>[TestFixture]</c> and return your store of <see cref="Basket"/> from
+/// <see cref="Create"/>: every test here then runs against it.
 /// </summary>
+/// <remarks>
+/// Time is a <see cref="NodaTime.Testing.FakeClock"/> at <see cref="TestTime.Start"/>; the store must read every
+/// instant from it, and nothing sleeps. Each test creates its own harness, so a store shared between tests needs a
+/// fresh key space (for example a new key prefix) per harness.
+/// </remarks>
 public abstract class HandleStoreContractTests
 {
     private const string Alice = "user:alice";
@@ -17,6 +25,8 @@ public abstract class HandleStoreContractTests
     private static readonly Duration Hour = Duration.FromHours(1);
 
     /// <summary>Creates a store of kind <c>basket</c> on a fake clock at <see cref="TestTime.Start"/>.</summary>
+    /// <param name="configure">Changes the kind's options (from <see cref="HandleStoreHarness.BasketOptions"/>) before the store is created.</param>
+    /// <returns>The harness around the new store; the test disposes it.</returns>
     protected abstract HandleStoreHarness Create(Action<HandleKindOptions>? configure = null);
 
     private static async Task<HandleUnavailableException> Refused(Func<Task> act) =>
