@@ -123,7 +123,7 @@ public class HandleRegistrationTests
     [TestCase(false)]
     public async Task A_store_package_replacing_the_unkeyed_store_before_or_after_serves_tools_sweeper_and_health(bool before)
     {
-        // What a store package's own registration does (Limps.Sessions.Redis' UseRedisHandles): replace every
+        // What a store package's own registration may do (rather than register an IHandleStoreFactory): replace every
         // IHandleStore<TState> registration with its store.
         using var shared = new InMemoryHandleStore<Basket>(new HandleKindOptions { Name = "basket", Prefix = "shr_" });
         void UseSharedStore(IServiceCollection s)
