@@ -29,22 +29,6 @@ public class InMemorySessionRegistryEndTests
     }
 
     [Test]
-    public async Task End_at_exactly_the_deadline_is_a_timeout_and_one_tick_before_is_not()
-    {
-        using var h = new RegistryHarness();
-        SessionInfo early = await h.Registry.CreateAsync();
-        SessionInfo onTime = await h.Registry.CreateAsync();
-
-        h.AdvanceTo(TestTime.Start + h.Idle - TestTime.OneTick);
-        (await h.Registry.EndAsync(early.Id, ExpiryReason.Deleted)).Should().BeTrue();
-        h.AdvanceTo(TestTime.Start + h.Idle);
-        (await h.Registry.EndAsync(onTime.Id, ExpiryReason.Deleted)).Should().BeFalse();
-
-        (await h.Registry.LookupAsync(early.Id)).Expiry.Reason.Should().Be(ExpiryReason.Deleted);
-        (await h.Registry.LookupAsync(onTime.Id)).Expiry.Reason.Should().Be(ExpiryReason.Timeout);
-    }
-
-    [Test]
     public void End_rejects_a_null_reason() =>
         FluentActions.Awaiting(async () =>
             {

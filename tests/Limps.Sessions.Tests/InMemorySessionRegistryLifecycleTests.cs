@@ -208,29 +208,6 @@ public class InMemorySessionRegistryLifecycleTests
             .Should().ThrowAsync<ArgumentNullException>();
 
     [Test]
-    public async Task After_the_ledger_retention_an_ended_session_is_NotFound()
-    {
-        using var h = new RegistryHarness(o => o.LedgerRetention = TimeSpan.FromHours(2));
-        SessionInfo deleted = await h.Registry.CreateAsync();
-        SessionInfo idle = await h.Registry.CreateAsync();
-        h.Advance(TestTime.Minutes(10));
-        await h.Registry.EndAsync(deleted.Id, ExpiryReason.Deleted);
-        Instant deletedAt = h.Now;
-
-        h.AdvanceTo(deletedAt + Duration.FromHours(2) - TestTime.OneTick);
-        (await h.Registry.LookupAsync(deleted.Id)).IsExpired.Should().BeTrue();
-        (await h.Registry.LookupAsync(idle.Id)).IsExpired.Should().BeTrue("it idled out at Start + 30 min");
-
-        h.AdvanceTo(deletedAt + Duration.FromHours(2));
-        (await h.Registry.LookupAsync(deleted.Id)).IsNotFound.Should().BeTrue();
-
-        h.AdvanceTo(TestTime.Start + h.Idle + Duration.FromHours(2) - TestTime.OneTick);
-        (await h.Registry.LookupAsync(idle.Id)).IsExpired.Should().BeTrue();
-        h.AdvanceTo(TestTime.Start + h.Idle + Duration.FromHours(2));
-        (await h.Registry.LookupAsync(idle.Id)).IsNotFound.Should().BeTrue();
-    }
-
-    [Test]
     public async Task With_retention_zero_an_ended_session_is_NotFound_at_once()
     {
         using var h = new RegistryHarness(o => o.LedgerRetention = TimeSpan.Zero);
