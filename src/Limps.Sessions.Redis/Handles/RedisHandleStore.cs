@@ -41,8 +41,6 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
     private readonly RedisSessionRegistry _registry;
     private readonly HandleKindMeterFactory _meters;
     private readonly ILogger _logger;
-    private readonly long _idleTicks;
-    private readonly long _lifetimeTicks;
 
     /// <summary>Creates a store for one kind of handle.</summary>
     /// <param name="connection">The Redis connection; not disposed by the store.</param>
@@ -71,8 +69,6 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
         _kind = options.Clone();
         _serializer = new HandleStateSerializer<TState>(_kind.Name, stateType);
         _format = new HandleFormat(_kind.Prefix);
-        _idleTicks = _kind.IdleTimeout.Ticks;
-        _lifetimeTicks = _kind.MaxLifetime.Ticks;
         redisOptions ??= new RedisSessionStoreOptions();
         clock ??= SystemClock.Instance;
 
@@ -233,12 +229,10 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
         var infos = new List<HandleInfo>(live.Count);
         foreach (SessionInfo session in live)
         {
-            infos.Add(new HandleInfo(session.Id.ToString(), session.CreatedAt, session.LastActiveAt, ExpiresAt(session)));
+            infos.Add(HandleInfo.Of(session, _kind));
         }
 
-        infos.Sort(static (a, b) => a.CreatedAt != b.CreatedAt
-            ? a.CreatedAt.CompareTo(b.CreatedAt)
-            : string.CompareOrdinal(a.Handle, b.Handle));
+        infos.Sort(HandleInfo.CompareByCreation);
         return infos;
     }
 
@@ -290,17 +284,6 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
         return live;
     }
 
-    private Instant? ExpiresAt(SessionInfo session)
-    {
-        Instant? at = _idleTicks > 0 ? session.LastActiveAt + Duration.FromTicks(_idleTicks) : null;
-        if (_lifetimeTicks > 0)
-        {
-            Instant lifetimeEnd = session.CreatedAt + Duration.FromTicks(_lifetimeTicks);
-            at = at is { } idle && idle < lifetimeEnd ? idle : lifetimeEnd;
-        }
-
-        return at;
-    }
 
     private HandleUnavailableException Unavailable(StateRead read, string handle)
     {

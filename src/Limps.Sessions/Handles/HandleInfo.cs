@@ -18,6 +18,40 @@ public readonly struct HandleInfo : IEquatable<HandleInfo>
         ExpiresAt = expiresAt;
     }
 
+    /// <summary>
+    /// Describes a live handle from the session that carries it: <see cref="ExpiresAt"/> is the nearer of the idle
+    /// deadline (last activity plus <see cref="HandleKindOptions.IdleTimeout"/>) and the end of
+    /// <see cref="HandleKindOptions.MaxLifetime"/>, or <see langword="null"/> when neither applies. Stores build their
+    /// <see cref="IHandleStore{TState}.ListAsync"/> answers with it.
+    /// </summary>
+    /// <param name="session">The live session of the handle (its id is the handle).</param>
+    /// <param name="kind">The kind's settings.</param>
+    /// <returns>The handle's description.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="kind"/> is <see langword="null"/>.</exception>
+    public static HandleInfo Of(SessionInfo session, HandleKindOptions kind)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        Instant? at = kind.IdleTimeout > TimeSpan.Zero ? session.LastActiveAt + Duration.FromTimeSpan(kind.IdleTimeout) : null;
+        if (kind.MaxLifetime > TimeSpan.Zero)
+        {
+            Instant lifetimeEnd = session.CreatedAt + Duration.FromTimeSpan(kind.MaxLifetime);
+            at = at is { } idle && idle < lifetimeEnd ? idle : lifetimeEnd;
+        }
+
+        return new HandleInfo(session.Id.ToString(), session.CreatedAt, session.LastActiveAt, at);
+    }
+
+    /// <summary>
+    /// Orders handles the way <see cref="IHandleStore{TState}.ListAsync"/> answers them: oldest first, then by handle.
+    /// </summary>
+    /// <param name="left">The first handle.</param>
+    /// <param name="right">The second handle.</param>
+    /// <returns>Less than zero when <paramref name="left"/> comes first.</returns>
+    public static int CompareByCreation(HandleInfo left, HandleInfo right) =>
+        left.CreatedAt != right.CreatedAt
+            ? left.CreatedAt.CompareTo(right.CreatedAt)
+            : string.CompareOrdinal(left.Handle, right.Handle);
+
     /// <summary>Gets the handle (a bearer secret where there is no authentication: do not log it).</summary>
     public string Handle { get; }
 

@@ -35,8 +35,6 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
     private readonly InMemorySessionRegistry _registry;
     private readonly HandleKindMeterFactory _meters;
     private readonly ILogger _logger;
-    private readonly long _idleTicks;
-    private readonly long _lifetimeTicks;
 
     /// <summary>Creates a store.</summary>
     /// <param name="options">The kind's settings; validated and copied here.</param>
@@ -55,8 +53,6 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
         HandleKindOptionsValidator.ThrowIfInvalid(options);
         _kind = options.Clone();
         _format = new HandleFormat(_kind.Prefix);
-        _idleTicks = _kind.IdleTimeout.Ticks;
-        _lifetimeTicks = _kind.MaxLifetime.Ticks;
         clock ??= SystemClock.Instance;
 
         LimpsSessionsOptions sessionOptions = _kind.ToSessionOptions();
@@ -254,13 +250,11 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             SessionLookup lookup = await _registry.LookupAsync(slot.Id, cancellationToken).ConfigureAwait(false);
             if (lookup.TryGetSession(out SessionInfo session))
             {
-                live.Add(new HandleInfo(slot.Id.ToString(), session.CreatedAt, session.LastActiveAt, ExpiresAt(session)));
+                live.Add(HandleInfo.Of(session, _kind));
             }
         }
 
-        live.Sort(static (a, b) => a.CreatedAt != b.CreatedAt
-            ? a.CreatedAt.CompareTo(b.CreatedAt)
-            : string.CompareOrdinal(a.Handle, b.Handle));
+        live.Sort(HandleInfo.CompareByCreation);
         return live;
     }
 
@@ -289,17 +283,6 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
         }
     }
 
-    private Instant? ExpiresAt(SessionInfo session)
-    {
-        Instant? at = _idleTicks > 0 ? session.LastActiveAt + Duration.FromTicks(_idleTicks) : null;
-        if (_lifetimeTicks > 0)
-        {
-            Instant lifetimeEnd = session.CreatedAt + Duration.FromTicks(_lifetimeTicks);
-            at = at is { } idle && idle < lifetimeEnd ? idle : lifetimeEnd;
-        }
-
-        return at;
-    }
 
     private async ValueTask<TState> AwaitUseAsync(
         ValueTask<SessionLookup> touched, HandleSlot<TState> slot, string handle, string? caller, CancellationToken cancellationToken)
