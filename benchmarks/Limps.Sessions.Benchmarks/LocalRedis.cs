@@ -97,7 +97,8 @@ internal sealed class LocalRedis : IDisposable
     public (double Sent, string SentBreakdown, string InScripts) CountCommands(int times, Func<Task> operation)
     {
         string marker = "limps-bench-" + Guid.NewGuid().ToString("N");
-        using var monitor = new TcpClient();
+        // A server that stops answering fails the set-up instead of hanging it.
+        using var monitor = new TcpClient { ReceiveTimeout = 30_000 };
         monitor.Connect(IPAddress.Loopback, Port);
         using NetworkStream stream = monitor.GetStream();
         using var reader = new StreamReader(stream, Encoding.UTF8);
