@@ -14,10 +14,11 @@ internal sealed class LoadOptions
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
           --round S             seconds per round (default 10)
           --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control, basket-plain, basket-memory,
-                                basket-redis (default sdk,memory,redis,basket-plain,basket-memory, and basket-redis
-                                when not --quick; sdk-control is a second SDK-alone host, a noise check for the ratio;
-                                the basket-* variants call get_basket on a basket each client created once, with and
-                                without Limps, and their ratio is to basket-plain)
+                                basket-handles-only, basket-redis (default sdk,memory,redis,basket-plain,basket-memory,
+                                and basket-redis when not --quick; sdk-control is a second SDK-alone host, a noise check
+                                for the ratio; the basket-* variants call get_basket on a basket each client created
+                                once, with and without Limps, and their ratio is to basket-plain; basket-handles-only
+                                has Limps baskets without the session check, the handle's share alone)
           --host PATH           the sample host's dll (default: the Release build in samples/)
           --no-build            do not build the sample host first
           --host-arg ARG        one more command-line argument for every host (repeatable)
@@ -116,9 +117,9 @@ internal sealed class LoadOptions
 
         foreach (string variant in options.Variants)
         {
-            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control" or "basket-plain" or "basket-memory" or "basket-redis"))
+            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control" or "basket-plain" or "basket-memory" or "basket-handles-only" or "basket-redis"))
             {
-                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control, basket-plain, basket-memory, basket-redis).");
+                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control, basket-plain, basket-memory, basket-handles-only, basket-redis).");
             }
         }
 

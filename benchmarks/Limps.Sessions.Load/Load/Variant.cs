@@ -33,6 +33,14 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
         LimpsHandles = true,
     };
 
+    /// <summary>On request: Limps baskets in memory without the session check, so the ratio is the handle's share alone.</summary>
+    public static readonly Variant BasketHandlesOnly = new("basket-handles-only", "baskets, Limps handles only", LimpsOn: false, NeedsRedis: false)
+    {
+        Tool = BasketTool,
+        Baseline = "basket-plain",
+        LimpsHandles = true,
+    };
+
     /// <summary>The same call with Limps on Redis: sessions and baskets in Redis.</summary>
     public static readonly Variant BasketRedis = new("basket-redis", "baskets, Limps on Redis", LimpsOn: true, NeedsRedis: true)
     {
@@ -41,7 +49,7 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
         LimpsHandles = true,
     };
 
-    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl, BasketPlain, BasketMemory, BasketRedis];
+    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl, BasketPlain, BasketMemory, BasketHandlesOnly, BasketRedis];
 
     /// <summary>The tool the handle variants call: it reads a basket, so the state's size stays the same all run long.</summary>
     public const string BasketTool = "get_basket";
