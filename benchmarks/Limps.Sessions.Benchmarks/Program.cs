@@ -72,6 +72,38 @@ if (Wanted("redis") && (!quick || only is not null))
     }
 }
 
+// Handles (design §8, issue 14): a use against a session touch in memory, and on Redis with the commands it runs.
+var notes = new List<string>();
+if (Wanted("handles"))
+{
+    Summary handles = BenchmarkRunner.Run<HandleBenchmarks>(Config(job));
+    rows.Add(Row(handles, "handle use vs session touch, in memory (coarse clock)", "Limps_Handle_Use", "Session_Touch"));
+    rows.Add(Row(handles, "handle use vs session touch from the header string", "Limps_Handle_Use", "Session_Touch_from_header"));
+    rows.Add(Row(handles, "handle use vs hand-written handle table", "Limps_Handle_Use", "ConcurrentDictionary_TryGetValue"));
+
+    // Like the Redis group, left out of the quick run unless asked for by name.
+    if (!quick || only is not null)
+    {
+        if (LocalRedis.CanRun(out string why))
+        {
+            Summary redisHandles = BenchmarkRunner.Run<HandleRedisBenchmarks>(Config(job));
+            rows.Add(Row(redisHandles, "Redis handle use vs Redis session touch", "Limps_Redis_Handle_Use", "Session_Touch"));
+            rows.Add(Row(redisHandles, "Redis handle use vs GET of the same JSON", "Limps_Redis_Handle_Use", "Redis_StringGet"));
+            Dictionary<string, CommandCount> counts = HandleRedisBenchmarks.CommandCounts.ToDictionary(c => c.Operation);
+            if (counts.TryGetValue("handle use", out CommandCount? use) && counts.TryGetValue("session touch", out CommandCount? touch))
+            {
+                rows.Add(new ResultRow("Redis round trips per handle use (commands sent, counted by MONITOR)", use.Sent, touch.Sent, "per session touch", "commands"));
+            }
+
+            notes.AddRange(HandleRedisBenchmarks.CommandCounts.Select(c => c.ToString()));
+        }
+        else
+        {
+            Console.WriteLine(why);
+        }
+    }
+}
+
 if (Wanted("end"))
 {
     Summary endToEnd = BenchmarkRunner.Run<EndToEndBenchmarks>(Config(job));
@@ -89,11 +121,21 @@ foreach (ResultRow row in rows)
         $"| {row.Benchmark} | {Format(row.Limps, row.Unit)} | {Format(row.Baseline, row.Unit)} ({row.BaselineName}) | {row.Ratio:F3} | {(row.AllocatedBytes is long a ? a.ToString(CultureInfo.InvariantCulture) : "-")} |"));
 }
 
+if (notes.Count > 0)
+{
+    Console.WriteLine();
+    foreach (string note in notes)
+    {
+        Console.WriteLine(note);
+    }
+}
+
 static string Format(double value, string unit) => unit switch
 {
     "ns" when value >= 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{value / 1_000_000:F2} ms"),
     "ns" when value >= 1_000 => string.Create(CultureInfo.InvariantCulture, $"{value / 1_000:F2} µs"),
     "ns" => string.Create(CultureInfo.InvariantCulture, $"{value:F2} ns"),
+    "commands" => string.Create(CultureInfo.InvariantCulture, $"{value:F2}"),
     "bytes" when value >= 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{value / 1024 / 1024:F1} MiB"),
     _ => string.Create(CultureInfo.InvariantCulture, $"{value:F1} {unit}"),
 };

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using Limps.Sessions.Redis;
 using NodaTime;
@@ -19,7 +16,7 @@ public class RedisBenchmarks
 {
     private const int Sessions = 1_000;
 
-    private Process? _server;
+    private LocalRedis? _server;
     private ConnectionMultiplexer _connection = null!;
     private IDatabase _db = null!;
     private RedisSessionRegistry _redis = null!;
@@ -32,51 +29,13 @@ public class RedisBenchmarks
     /// <summary>Says whether a redis-server binary is available to run these benchmarks, and if not, why.</summary>
     /// <param name="why">The reason they cannot run.</param>
     /// <returns><see langword="true"/> when they can run.</returns>
-    public static bool CanRun(out string why)
-    {
-        why = FindServer() is null
-            ? "RedisBenchmarks skipped: redis-server not found (apt-get install -y redis-server, or set LIMPS_REDIS_SERVER)."
-            : string.Empty;
-        return why.Length == 0;
-    }
+    public static bool CanRun(out string why) => LocalRedis.CanRun(out why);
 
     [GlobalSetup]
     public void Setup()
     {
-        string executable = FindServer() ?? throw new InvalidOperationException(CanRun(out string why) ? string.Empty : why);
-        int port = FreePort();
-        var start = new ProcessStartInfo(executable)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--loglevel", "warning" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _server = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-        var options = ConfigurationOptions.Parse($"127.0.0.1:{port}");
-        options.AbortOnConnectFail = false;
-        options.BacklogPolicy = BacklogPolicy.Default;
-        _connection = ConnectionMultiplexer.Connect(options);
-        var ready = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                _connection.GetDatabase().Ping();
-                break;
-            }
-            catch (RedisConnectionException) when (ready.Elapsed < TimeSpan.FromSeconds(15))
-            {
-                Task.Delay(20).Wait();
-            }
-        }
-
+        _server = LocalRedis.Start();
+        _connection = _server.Connection;
         _db = _connection.GetDatabase();
         var lifecycle = new LimpsSessionsOptions { MaxSessions = Sessions };
         _redis = new RedisSessionRegistry(_connection, lifecycle, new RedisSessionStoreOptions { KeyPrefix = "bench:" }, SystemClock.Instance);
@@ -102,13 +61,6 @@ public class RedisBenchmarks
         _redis?.Dispose();
         _redisWritingEveryTouch?.Dispose();
         _inMemory?.Dispose();
-        _connection?.Dispose();
-        if (_server is { HasExited: false })
-        {
-            _server.Kill();
-            _server.WaitForExit(10_000);
-        }
-
         _server?.Dispose();
     }
 
@@ -140,30 +92,6 @@ public class RedisBenchmarks
     /// <summary>The single-process registry on the same clock, for scale.</summary>
     [Benchmark]
     public async Task<bool> Limps_InMemory_Touch() => (await _inMemory.TouchAsync(_ids[Next()])).IsActive;
-
-    private static string? FindServer()
-    {
-        string? configured = Environment.GetEnvironmentVariable("LIMPS_REDIS_SERVER");
-        if (!string.IsNullOrEmpty(configured) && File.Exists(configured))
-        {
-            return configured;
-        }
-
-        return (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .Concat(["/usr/bin/redis-server", "/usr/local/bin/redis-server"])
-            .FirstOrDefault(File.Exists);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private int Next()
     {

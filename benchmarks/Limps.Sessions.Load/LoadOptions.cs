@@ -13,8 +13,12 @@ internal sealed class LoadOptions
                                 host's JIT is done, at most twice as long (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
           --round S             seconds per round (default 10)
-          --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control (default sdk,memory,redis;
-                                sdk-control is a second SDK-alone host, a noise check for the ratio)
+          --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control, basket-plain, basket-memory,
+                                basket-handles-only, basket-redis (default sdk,memory,redis,basket-plain,basket-memory,
+                                and basket-redis when not --quick; sdk-control is a second SDK-alone host, a noise check
+                                for the ratio; the basket-* variants call get_basket on a basket each client created
+                                once, with and without Limps, and their ratio is to basket-plain; basket-handles-only
+                                has Limps baskets without the session check, the handle's share alone)
           --host PATH           the sample host's dll (default: the Release build in samples/)
           --no-build            do not build the sample host first
           --host-arg ARG        one more command-line argument for every host (repeatable)
@@ -32,7 +36,7 @@ internal sealed class LoadOptions
 
     public TimeSpan Round { get; private set; } = TimeSpan.FromSeconds(10);
 
-    public IReadOnlyList<string> Variants { get; private set; } = ["sdk", "memory", "redis"];
+    public IReadOnlyList<string> Variants { get; private set; } = ["sdk", "memory", "redis", "basket-plain", "basket-memory", "basket-redis"];
 
     public string? HostPath { get; private set; }
 
@@ -45,7 +49,7 @@ internal sealed class LoadOptions
     public static LoadOptions Parse(string[] args)
     {
         var options = new LoadOptions();
-        bool warmupSet = false, roundsSet = false, roundSet = false;
+        bool warmupSet = false, roundsSet = false, roundSet = false, variantsSet = false;
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
@@ -72,6 +76,7 @@ internal sealed class LoadOptions
                     break;
                 case "--variants":
                     options.Variants = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    variantsSet = true;
                     break;
                 case "--host":
                     options.HostPath = Path.GetFullPath(Next());
@@ -103,6 +108,8 @@ internal sealed class LoadOptions
 
         if (options.Quick)
         {
+            // The quick run stays under three minutes: the handle rows in memory only.
+            options.Variants = variantsSet ? options.Variants : [.. options.Variants.Where(v => v != "basket-redis")];
             options.Warmup = warmupSet ? options.Warmup : TimeSpan.FromSeconds(5);
             options.Rounds = roundsSet ? options.Rounds : 3;
             options.Round = roundSet ? options.Round : TimeSpan.FromSeconds(2);
@@ -110,9 +117,9 @@ internal sealed class LoadOptions
 
         foreach (string variant in options.Variants)
         {
-            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control"))
+            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control" or "basket-plain" or "basket-memory" or "basket-handles-only" or "basket-redis"))
             {
-                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control).");
+                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control, basket-plain, basket-memory, basket-handles-only, basket-redis).");
             }
         }
 

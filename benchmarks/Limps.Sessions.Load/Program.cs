@@ -147,6 +147,12 @@ static async Task PrepareAsync(VariantRun run, string hostDll, string probeDll, 
         throw new InvalidOperationException(
             $"{variant.Name}: the host {(limpsAnswers ? "has" : "does not have")} the Limps check on its MCP endpoint; the variant expects the opposite.");
     }
+
+    if (variant.Tool == Variant.BasketTool && await run.Clients[0].AnswersBasketErrorsWithLimpsAsync(stop) != variant.LimpsHandles)
+    {
+        throw new InvalidOperationException(
+            $"{variant.Name}: the host's baskets {(variant.LimpsHandles ? "are not" : "are")} Limps handles; the variant expects the opposite.");
+    }
 }
 
 static async Task<bool> AnswersUnknownSessionItselfAsync(Uri host, CancellationToken stop)

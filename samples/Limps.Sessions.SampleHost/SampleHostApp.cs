@@ -28,6 +28,13 @@ public static class SampleHostApp
     /// </summary>
     public const string RedisConfigurationKey = "Limps:Sessions:Redis:Configuration";
 
+    /// <summary>
+    /// The configuration key that, set to <c>Plain</c>, serves the basket tools from a hand-written dictionary
+    /// (<see cref="PlainBasketTools"/>) instead of Limps handles: a baseline for the load benchmark only, with no
+    /// expiry, no expired answers and nothing shared between replicas. Unset (or <c>Limps</c>), baskets are Limps handles.
+    /// </summary>
+    public const string HandlesKey = "Sample:Handles";
+
     /// <summary>Builds the host.</summary>
     /// <param name="args">Command-line arguments (for example <c>--urls</c> or <c>--Limps:Sessions:IdleTimeout=00:00:05</c>).</param>
     /// <param name="configure">Changes to the builder before the app is built (tests use it to swap the clock or the server).</param>
@@ -43,12 +50,12 @@ public static class SampleHostApp
         // 1. The MCP server with Limps under it: WithLimpsSessions() adds Limps (options from the "Limps:Sessions"
         //    section: appsettings.json, Limps__Sessions__* variables) and sets the SDK's transport for it: sessions for
         //    clients that initialize, 2026-07-28 clients served per request, no SDK idle timeout of its own.
-        builder.Services.AddMcpServer()
+        bool plainBaskets = string.Equals(builder.Configuration[HandlesKey], "Plain", StringComparison.OrdinalIgnoreCase);
+        IMcpServerBuilder mcpServer = builder.Services.AddMcpServer()
             .WithHttpTransport(transport => transport.SessionMode =
                 builder.Configuration.GetValue(SessionModeKey, HttpServerSessionMode.StatefulForInitializeClients))
             .WithLimpsSessions()
-            .WithTools<SampleTools>()
-            .WithTools<BasketTools>();
+            .WithTools<SampleTools>();
 
         // 2. State handles (design §8): baskets behind "bsk_..." ids, settings from "Limps:Handles:Basket" (IdleTimeout
         //    defaults to 24 h). A handle error from any tool becomes the §8 tool result through the filter that
@@ -58,7 +65,18 @@ public static class SampleHostApp
             o.Prefix = "bsk_";
             o.CreateToolName = BasketTools.CreateToolName;
         });
-        builder.Services.AddSingleton(BasketTools.CreateBasketTool);
+        if (plainBaskets)
+        {
+            // The load benchmark's baseline ("Sample:Handles=Plain"): the same tools over a hand-written dictionary.
+            builder.Services.AddSingleton<PlainBasketTable>();
+            mcpServer.WithTools<PlainBasketTools>();
+        }
+        else
+        {
+            mcpServer.WithTools<BasketTools>();
+            builder.Services.AddSingleton(BasketTools.CreateBasketTool);
+        }
+
         builder.Services.AddHealthChecks().AddLimpsSessions().AddLimpsHandles();
 
         // 3. Several replicas: with a Redis configuration string, sessions, tombstones and every handle kind live in

@@ -17,7 +17,54 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
     /// <summary>A second SDK-alone host, on request: its ratio to the first shows how much of a difference is noise.</summary>
     public static readonly Variant SdkControl = new("sdk-control", "SDK alone again", LimpsOn: false, NeedsRedis: false);
 
-    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl];
+    /// <summary>A tool call that uses a basket handle, served by the sample's hand-written baskets: no Limps at all.</summary>
+    public static readonly Variant BasketPlain = new("basket-plain", "baskets by hand (no Limps)", LimpsOn: false, NeedsRedis: false)
+    {
+        Tool = BasketTool,
+        Baseline = "basket-plain",
+        ExtraHostArgs = ["--Sample:Handles=Plain"],
+    };
+
+    /// <summary>The same call with Limps: the session check and the sample's Limps baskets, in memory.</summary>
+    public static readonly Variant BasketMemory = new("basket-memory", "baskets, Limps in memory", LimpsOn: true, NeedsRedis: false)
+    {
+        Tool = BasketTool,
+        Baseline = "basket-plain",
+        LimpsHandles = true,
+    };
+
+    /// <summary>On request: Limps baskets in memory without the session check, so the ratio is the handle's share alone.</summary>
+    public static readonly Variant BasketHandlesOnly = new("basket-handles-only", "baskets, Limps handles only", LimpsOn: false, NeedsRedis: false)
+    {
+        Tool = BasketTool,
+        Baseline = "basket-plain",
+        LimpsHandles = true,
+    };
+
+    /// <summary>The same call with Limps on Redis: sessions and baskets in Redis.</summary>
+    public static readonly Variant BasketRedis = new("basket-redis", "baskets, Limps on Redis", LimpsOn: true, NeedsRedis: true)
+    {
+        Tool = BasketTool,
+        Baseline = "basket-plain",
+        LimpsHandles = true,
+    };
+
+    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl, BasketPlain, BasketMemory, BasketHandlesOnly, BasketRedis];
+
+    /// <summary>The tool the handle variants call: it reads a basket, so the state's size stays the same all run long.</summary>
+    public const string BasketTool = "get_basket";
+
+    /// <summary>The tool each client calls in its closed loop: <c>echo</c>, or <see cref="BasketTool"/> on a basket it created once.</summary>
+    public string Tool { get; init; } = "echo";
+
+    /// <summary>The key of the variant whose requests/s this one's ratio is taken against (SDK alone unless said).</summary>
+    public string Baseline { get; init; } = "sdk";
+
+    /// <summary>Whether the host's baskets are Limps handles (checked before the run: Limps answers an unknown basket itself).</summary>
+    public bool LimpsHandles { get; init; }
+
+    /// <summary>More host arguments of this variant's own.</summary>
+    public IReadOnlyList<string> ExtraHostArgs { get; init; } = [];
 
     /// <summary>The variant's own host arguments; everything else is the same for every variant.</summary>
     public IEnumerable<string> HostArgs(string? redisConfiguration)
@@ -26,6 +73,11 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
         if (redisConfiguration is not null)
         {
             yield return $"--{RedisConfigurationKey}={redisConfiguration}";
+        }
+
+        foreach (string arg in ExtraHostArgs)
+        {
+            yield return arg;
         }
     }
 }

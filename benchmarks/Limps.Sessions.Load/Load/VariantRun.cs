@@ -20,6 +20,9 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
 
     public List<RoundResult> Rounds { get; } = [];
 
+    /// <summary>The connected clients (each on its own session).</summary>
+    public IReadOnlyList<McpLoadClient> Clients => _clients;
+
     /// <summary>Every timed call's latency, in <see cref="Stopwatch"/> ticks.</summary>
     public List<long> Latencies { get; } = [];
 
@@ -33,7 +36,7 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
     {
         for (int i = 0; i < count; i++)
         {
-            _clients.Add(await McpLoadClient.ConnectAsync(Host!.Address, cancellationToken).ConfigureAwait(false));
+            _clients.Add(await McpLoadClient.ConnectAsync(Host!.Address, Variant.Tool, cancellationToken).ConfigureAwait(false));
         }
 
         _latencyBuffers = [.. Enumerable.Range(0, count).Select(_ => new long[callsPerClientPerRound])];

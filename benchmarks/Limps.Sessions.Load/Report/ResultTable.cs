@@ -15,15 +15,34 @@ internal static class ResultTable
 {
     public static void Write(TextWriter output, IReadOnlyList<VariantRun> runs, LoadOptions options)
     {
-        VariantRun? baseline = runs.FirstOrDefault(r => r.Variant == Variant.SdkAlone && r.Rounds.Count > 0);
+        string setup = Invariant(
+            $"{(options.Quick ? "quick" : "full")} run: {options.Clients} closed-loop clients, warm-up {options.Warmup.TotalSeconds:F0} s, {options.Rounds} interleaved rounds of {options.Round.TotalSeconds:F0} s; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+
+        // One table per tool called, each with its own baseline: echo against the SDK alone, and a tool that uses a
+        // basket handle against the same tool over hand-written baskets (no Limps).
+        List<VariantRun> echo = [.. runs.Where(r => r.Variant.Tool == "echo")];
+        List<VariantRun> baskets = [.. runs.Where(r => r.Variant.Tool == Variant.BasketTool)];
+        if (echo.Count > 0 || baskets.Count == 0)
+        {
+            Write(output, echo, $"## Load: MCP tools/call echo through the sample host ({setup})", Variant.SdkAlone);
+        }
+
+        if (baskets.Count > 0)
+        {
+            Write(output, baskets, $"## Load: MCP tools/call {Variant.BasketTool}, a basket handle used on every call ({setup})", Variant.BasketPlain);
+        }
+    }
+
+    private static void Write(TextWriter output, IReadOnlyList<VariantRun> runs, string heading, Variant baselineVariant)
+    {
+        VariantRun? baseline = runs.FirstOrDefault(r => r.Variant == baselineVariant && r.Rounds.Count > 0);
         ProbeReading? baseCost = baseline is null ? null : PerRequestTotals(baseline, out _);
         long baseRequests = baseline?.Rounds.Sum(r => r.Succeeded + r.Failed) ?? 0;
 
         output.WriteLine();
-        output.WriteLine(Invariant(
-            $"## Load: MCP tools/call echo through the sample host ({(options.Quick ? "quick" : "full")} run: {options.Clients} closed-loop clients, warm-up {options.Warmup.TotalSeconds:F0} s, {options.Rounds} interleaved rounds of {options.Round.TotalSeconds:F0} s; {Environment.ProcessorCount} cores, .NET {Environment.Version})"));
+        output.WriteLine(heading);
         output.WriteLine();
-        output.WriteLine("| variant | requests/s | ratio to SDK alone | p50 | p99 | host CPU/request | allocated/request | gen0 GCs/1k requests | thread-pool items/request | failed |");
+        output.WriteLine($"| variant | requests/s | ratio to {baselineVariant.Name} | p50 | p99 | host CPU/request | allocated/request | gen0 GCs/1k requests | thread-pool items/request | failed |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (VariantRun run in runs)
         {
@@ -61,8 +80,8 @@ internal static class ResultTable
         }
 
         output.WriteLine();
-        output.WriteLine("Requests/s: median of the rounds. Ratio: median over rounds of requests/s against SDK alone's in the same round.");
-        output.WriteLine("Host CPU and allocated bytes per request are read from the host process itself (bracketed: the difference to SDK alone).");
+        output.WriteLine($"Requests/s: median of the rounds. Ratio: median over rounds of requests/s against {baselineVariant.Name}'s in the same round.");
+        output.WriteLine($"Host CPU and allocated bytes per request are read from the host process itself (bracketed: the difference to {baselineVariant.Name}).");
     }
 
     public static void WriteRound(TextWriter output, int round, VariantRun run, RoundResult result)

@@ -138,7 +138,11 @@ public sealed class BasketTools(IHandleStore<Basket> baskets)
         return Result($"Destroyed basket {basket_id}.", new JsonObject { ["basket_id"] = basket_id });
     }
 
-    private static CallToolResult BasketResult(string basketId, Basket basket)
+    /// <summary>The answer of <c>add_item</c> and <c>get_basket</c>: text and <c>{"basket_id":...,"items":[...]}</c>.</summary>
+    /// <param name="basketId">The basket's id.</param>
+    /// <param name="basket">The basket.</param>
+    /// <returns>The tool result (shared with <see cref="PlainBasketTools"/>, so both answer the same bytes).</returns>
+    internal static CallToolResult BasketResult(string basketId, Basket basket)
     {
         string text = basket.Items.Count == 0
             ? $"Basket {basketId} is empty."
@@ -152,7 +156,11 @@ public sealed class BasketTools(IHandleStore<Basket> baskets)
         return Result(text, new JsonObject { ["basket_id"] = basketId, ["items"] = items });
     }
 
-    private static CallToolResult Result(string text, JsonObject structured) => new()
+    /// <summary>A tool result with text for the model and structured content for programs.</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="structured">The structured content.</param>
+    /// <returns>The tool result.</returns>
+    internal static CallToolResult Result(string text, JsonObject structured) => new()
     {
         Content = [new TextContentBlock { Text = text }],
         StructuredContent = JsonElement.Parse(structured.ToJsonString()),
