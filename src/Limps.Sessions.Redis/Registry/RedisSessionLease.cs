@@ -1,8 +1,19 @@
+using StackExchange.Redis;
+
 namespace Limps.Sessions.Redis;
 
 /// <summary>A request lease held in Redis under its own token, by this replica.</summary>
-internal sealed class RedisSessionLease(RedisSessionRegistry registry, SessionId id, string token, SessionLookup lookup)
+/// <remarks>It keeps its session's key, so the release does not build it again.</remarks>
+internal sealed class RedisSessionLease(RedisSessionRegistry registry, SessionId id, string token, RedisKey key, SessionLookup lookup)
     : SessionLease(lookup)
 {
-    protected override ValueTask ReleaseAsync() => registry.ReleaseLeaseAsync(id, token);
+    public RedisSessionRegistry Registry => registry;
+
+    public SessionId Id => id;
+
+    public string Token => token;
+
+    public RedisKey Key => key;
+
+    protected override ValueTask ReleaseAsync() => registry.ReleaseLeaseAsync(this);
 }
