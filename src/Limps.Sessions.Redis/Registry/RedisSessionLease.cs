@@ -15,5 +15,8 @@ internal sealed class RedisSessionLease(RedisSessionRegistry registry, SessionId
 
     public RedisKey Key => key;
 
+    /// <summary>Gets or sets the arguments of the release while it is on its way (they go back to their pool after).</summary>
+    public RedisValue[]? Sent { get; set; }
+
     protected override ValueTask ReleaseAsync() => registry.ReleaseLeaseAsync(this);
 }

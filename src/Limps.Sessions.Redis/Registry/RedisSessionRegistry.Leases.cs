@@ -9,6 +9,10 @@ public sealed partial class RedisSessionRegistry
     // The leases this replica holds, by token: what the heartbeat renews.
     private readonly ConcurrentDictionary<string, SessionId> _held = new(StringComparer.Ordinal);
 
+    // The arguments of the owner-checked lease (the short answer) and of the release, reused: both run on every request.
+    private readonly RedisArgumentPool _leaseArguments = new(RedisSessionStore.Own(9));
+    private readonly RedisArgumentPool _releaseArguments = new(RedisSessionStore.Own(2));
+
     /// <summary>Gets how many leases this replica holds open.</summary>
     internal int LocalLeases => _held.Count;
 
@@ -78,6 +82,8 @@ public sealed partial class RedisSessionRegistry
             {
                 result = await _store.SendTextAsync(RedisScripts.Access, key, args, cancellationToken).ConfigureAwait(false);
             }
+
+            _leaseArguments.Return(args);
         }
         catch (Exception ex) when (RedisSessionStore.IsFailure(ex) || ex is OperationCanceledException)
         {
@@ -130,7 +136,8 @@ public sealed partial class RedisSessionRegistry
         Task<RedisResult> release;
         try
         {
-            release = _store.SendAsync(RedisScripts.Release, lease.Key, ReleaseArguments(lease.Id, lease.Token), CancellationToken.None);
+            lease.Sent = ReleaseArguments(lease.Id, lease.Token, _store.Arguments(_releaseArguments));
+            release = _store.SendAsync(RedisScripts.Release, lease.Key, lease.Sent, CancellationToken.None);
         }
 #pragma warning disable CA1031 // Nobody waits for the release: whatever went wrong, it is retried, never thrown.
         catch (Exception ex)
@@ -140,7 +147,11 @@ public sealed partial class RedisSessionRegistry
             return ValueTask.CompletedTask;
         }
 
-        if (!release.IsCompletedSuccessfully)
+        if (release.IsCompletedSuccessfully)
+        {
+            _releaseArguments.Return(lease.Sent);
+        }
+        else
         {
             release.ContinueWith(
                 static (sent, state) => ((RedisSessionLease)state!).Registry.OnReleaseAnswered(sent, (RedisSessionLease)state),
@@ -157,6 +168,7 @@ public sealed partial class RedisSessionRegistry
     {
         if (sent.IsCompletedSuccessfully)
         {
+            _releaseArguments.Return(lease.Sent!);
             return;
         }
 
@@ -199,9 +211,9 @@ public sealed partial class RedisSessionRegistry
         return new RedisSessionLease(this, id, token, key, lookup);
     }
 
-    private RedisValue[] ReleaseArguments(SessionId id, string token)
+    private RedisValue[] ReleaseArguments(SessionId id, string token, RedisValue[]? args = null)
     {
-        RedisValue[] args = _store.Arguments(2);
+        args ??= _store.Arguments(2);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = token;
         return args;

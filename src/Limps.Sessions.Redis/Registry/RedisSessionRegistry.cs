@@ -309,7 +309,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     private RedisValue[] AccessArguments(
         SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, bool shortAnswer)
     {
-        RedisValue[] args = _store.Arguments(shortAnswer ? 9 : checkOwner ? 7 : 4);
+        RedisValue[] args = shortAnswer ? _store.Arguments(_leaseArguments) : _store.Arguments(checkOwner ? 7 : 4);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = access switch
         {

@@ -140,7 +140,12 @@ internal sealed class RedisSessionStore
     }
 
     /// <summary>Builds the arguments of a script: the common ones (with the clock read now), then its own.</summary>
-    public RedisValue[] Arguments(int extra)
+    public RedisValue[] Arguments(int extra) => Arguments(extra, args: null);
+
+    /// <summary>Fills an array from a pool with the common arguments; the caller fills its own.</summary>
+    public RedisValue[] Arguments(RedisArgumentPool pool) => Arguments(pool.Length - CommonArgumentCount, pool.Rent());
+
+    private RedisValue[] Arguments(int extra, RedisValue[]? args)
     {
         long ticks = _clock.GetCurrentInstant().ToUnixTimeTicks();
         long down = Math.DivRem(ticks, TicksPerMicrosecond, out long rest);
@@ -152,7 +157,7 @@ internal sealed class RedisSessionStore
         }
 
         long up = rest == 0 ? down : down + 1;
-        var args = new RedisValue[CommonArgumentCount + extra];
+        args ??= new RedisValue[CommonArgumentCount + extra];
         args[0] = _prefix;
         args[1] = down;
         args[2] = up;
@@ -169,7 +174,7 @@ internal sealed class RedisSessionStore
         return args;
     }
 
-    /// <summary>Index of a script's first own argument in the array <see cref="Arguments"/> returns.</summary>
+    /// <summary>Index of a script's first own argument in the array <see cref="Arguments(int)"/> returns.</summary>
     public static int Own(int index) => CommonArgumentCount + index;
 
     /// <summary>Runs a script by its digest, sending its text once when Redis does not have it (after a restart).</summary>
