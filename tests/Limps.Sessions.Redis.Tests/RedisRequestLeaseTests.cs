@@ -75,7 +75,7 @@ public class RedisRequestLeaseTests
     }
 
     [Test]
-    public async Task Metadata_that_is_not_an_object_of_strings_fails_the_lease_as_it_fails_a_look_up()
+    public async Task Metadata_that_is_not_an_object_of_strings_fails_the_lease_as_it_fails_a_look_up_and_leaves_no_lease()
     {
         RedisSessionRegistry registry = Registry();
         SessionInfo created = await registry.CreateAsync();
@@ -85,6 +85,10 @@ public class RedisRequestLeaseTests
             .Should().ThrowAsync<System.Text.Json.JsonException>();
         await FluentActions.Awaiting(() => registry.BeginLeaseForOwnerAsync(created.Id, null).AsTask())
             .Should().ThrowAsync<System.Text.Json.JsonException>("the answer is checked when it arrives, not when it is read");
+        (await _direct.HashGetAsync(SessionKey(created.Id), "n")).Should().Be(1, "the script had opened the lease");
+        await registry.BeatAsync();
+        (await _direct.HashGetAsync(SessionKey(created.Id), "n")).Should().Be(0, "a lease whose answer could not be read is given back");
+        registry.LocalLeases.Should().Be(0);
     }
 
     [Test]

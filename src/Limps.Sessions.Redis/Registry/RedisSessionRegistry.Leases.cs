@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using StackExchange.Redis;
 
 namespace Limps.Sessions.Redis;
@@ -102,12 +103,24 @@ public sealed partial class RedisSessionRegistry
         {
             case 1:
                 // The short answer {1, created, last active, metadata}: the owner is the caller's, the script compared it.
+                IReadOnlyDictionary<string, string>? metadata;
+                try
+                {
+                    metadata = RedisMetadata.From(reply[3]);
+                }
+                catch (JsonException)
+                {
+                    // Stored metadata this library did not write: the caller sees the error, the lease is given back.
+                    Defer(new PendingWrite(PendingWriteKind.Release, id, token));
+                    throw;
+                }
+
                 var info = new SessionInfo(
                     id,
                     RedisSessionStore.FromMicros((long)reply[1]),
                     RedisSessionStore.FromMicros((long)reply[2]),
                     owner,
-                    RedisMetadata.From(reply[3]));
+                    metadata);
                 return Held(id, token, key, SessionLookup.Active(info));
             case 3:
                 return SessionLease.OwnerMismatch;
@@ -153,18 +166,14 @@ public sealed partial class RedisSessionRegistry
         }
         else
         {
-            release.ContinueWith(
-                static (sent, state) => ((RedisSessionLease)state!).Registry.OnReleaseAnswered(sent, (RedisSessionLease)state),
-                lease,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            lease.Observe(release);
         }
 
         return ValueTask.CompletedTask;
     }
 
-    private void OnReleaseAnswered(Task<RedisResult> sent, RedisSessionLease lease)
+    /// <summary>Looks at a release's answer when it comes (see <see cref="ReleaseLeaseAsync"/>).</summary>
+    internal void OnReleaseAnswered(Task<RedisResult> sent, RedisSessionLease lease)
     {
         if (sent.IsCompletedSuccessfully)
         {
