@@ -38,9 +38,9 @@ internal sealed class RedisConnectionProvider : IDisposable
         config.BacklogPolicy = BacklogPolicy.FailFast;
 
         // The connection's socket work runs on the .NET thread pool, not on StackExchange.Redis's own dedicated threads:
-        // every command would otherwise wake one of those threads to write it and another to read its answer (measured
-        // as a fifth of the host's CPU per request under load, see benchmarks/PROFILE.md). Nothing here blocks on
-        // Redis synchronously, and the answers continue on the thread pool either way.
+        // every command would otherwise wake one of those threads to write it and another to read its answer, which
+        // under load was most of the extra CPU a request on Redis cost the host (benchmarks/PROFILE.md). Nothing here
+        // blocks on Redis synchronously, and the answers continue on the thread pool either way.
         config.SocketManager ??= SocketManager.ThreadPool;
         Connection = ConnectionMultiplexer.Connect(config);
         _owned = true;
