@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using StackExchange.Redis;
 
 namespace Limps.Sessions.Redis;
@@ -8,6 +9,10 @@ public sealed partial class RedisSessionRegistry
 {
     // The leases this replica holds, by token: what the heartbeat renews.
     private readonly ConcurrentDictionary<string, SessionId> _held = new(StringComparer.Ordinal);
+
+    // The arguments of the owner-checked lease (the short answer) and of the release, reused: both run on every request.
+    private readonly RedisArgumentPool _leaseArguments = new(RedisSessionStore.Own(9));
+    private readonly RedisArgumentPool _releaseArguments = new(RedisSessionStore.Own(2));
 
     /// <summary>Gets how many leases this replica holds open.</summary>
     internal int LocalLeases => _held.Count;
@@ -21,7 +26,7 @@ public sealed partial class RedisSessionRegistry
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
     public async ValueTask<SessionLease> BeginLeaseAsync(SessionId id, CancellationToken cancellationToken = default)
     {
-        string token = RedisSessionStore.NewToken();
+        string token = _store.NextLeaseToken();
         SessionLookup lookup;
         try
         {
@@ -38,7 +43,7 @@ public sealed partial class RedisSessionRegistry
             return SessionLease.NotHeld(lookup);
         }
 
-        return Held(id, token, lookup);
+        return Held(id, token, _store.Keys.Session(id), lookup);
     }
 
     /// <inheritdoc />
@@ -48,39 +53,83 @@ public sealed partial class RedisSessionRegistry
     /// <see cref="BeginLeaseAsync"/> for answers that come too late).
     /// </remarks>
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<SessionLease> BeginLeaseForOwnerAsync(
+    public ValueTask<SessionLease> BeginLeaseForOwnerAsync(
         SessionId id, string? owner, CancellationToken cancellationToken = default)
     {
         if (id.IsEmpty)
         {
-            return SessionLease.NotHeld(SessionLookup.NotFound);
+            return ValueTask.FromResult(SessionLease.NotHeld(SessionLookup.NotFound));
         }
 
-        string token = RedisSessionStore.NewToken();
-        RedisResult[] reply;
+        // Every request of an HTTP host comes this way: the arguments are built here, and the call awaits Redis in
+        // one async frame (LeaseForOwnerAsync), not three.
+        string token = _store.NextLeaseToken();
+        RedisKey key = _store.Keys.Session(id);
+        RedisValue[] args = AccessArguments(id, Access.Lease, token, checkOwner: true, owner, shortAnswer: true);
+        return LeaseForOwnerAsync(id, owner, token, key, args, cancellationToken);
+    }
+
+    private async ValueTask<SessionLease> LeaseForOwnerAsync(
+        SessionId id, string? owner, string token, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
+    {
+        RedisResult result;
         try
         {
-            reply = await EvaluateAccessAsync(id, Access.Lease, token, checkOwner: true, owner, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                result = await _store.SendAsync(RedisScripts.Access, key, args, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (RedisSessionStore.IsNoScript(ex))
+            {
+                result = await _store.SendTextAsync(RedisScripts.Access, key, args, cancellationToken).ConfigureAwait(false);
+            }
+
+            _leaseArguments.Return(args);
         }
-        catch (Exception ex) when (ex is SessionStoreUnavailableException or OperationCanceledException)
+        catch (Exception ex) when (RedisSessionStore.IsFailure(ex) || ex is OperationCanceledException)
         {
+            // Redis may have opened the lease all the same: release it by its token in the background.
             Defer(new PendingWrite(PendingWriteKind.Release, id, token));
-            throw;
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw RedisSessionStore.Unavailable(ex);
         }
 
-        if ((long)reply[0] == 3)
+        var reply = (RedisResult[])result!;
+        switch ((long)reply[0])
         {
-            return SessionLease.OwnerMismatch;
+            case 1:
+                // The short answer {1, created, last active, metadata}: the owner is the caller's, the script compared it.
+                IReadOnlyDictionary<string, string>? metadata;
+                try
+                {
+                    metadata = RedisMetadata.From(reply[3]);
+                }
+                catch (JsonException)
+                {
+                    // Stored metadata this library did not write: the caller sees the error, the lease is given back.
+                    Defer(new PendingWrite(PendingWriteKind.Release, id, token));
+                    throw;
+                }
+
+                var info = new SessionInfo(
+                    id,
+                    RedisSessionStore.FromMicros((long)reply[1]),
+                    RedisSessionStore.FromMicros((long)reply[2]),
+                    owner,
+                    metadata);
+                return Held(id, token, key, SessionLookup.Active(info));
+            case 3:
+                return SessionLease.OwnerMismatch;
         }
 
         SessionLookup lookup = Answer(id, reply);
-        if (!lookup.IsOwnedBy(owner))
-        {
-            // An ended session of another owner: its tombstone tells only its owner.
-            return SessionLease.OwnerMismatch;
-        }
 
-        return lookup.IsActive ? Held(id, token, lookup) : SessionLease.NotHeld(lookup);
+        // An ended session of another owner: its tombstone tells only its owner.
+        return lookup.IsOwnedBy(owner) ? SessionLease.NotHeld(lookup) : SessionLease.OwnerMismatch;
     }
 
     /// <summary>The tokens of the leases this replica holds on a session (tests look at them in Redis).</summary>
@@ -89,20 +138,64 @@ public sealed partial class RedisSessionRegistry
 
     /// <summary>
     /// Releases one lease without making the caller wait for Redis: the release is sent at once (so it reaches Redis
-    /// before any later command of this replica) and its answer is awaited in the background. A release Redis did not
-    /// take is retried with the next heartbeat; one that never gets through lapses after the holder timeout.
+    /// before any later command of this replica) and its answer is looked at when it comes, by a continuation, not an
+    /// async frame. A release Redis did not take in time is retried with the next heartbeat; one that never gets
+    /// through lapses after the holder timeout.
     /// </summary>
-    internal ValueTask ReleaseLeaseAsync(SessionId id, string token)
+    internal ValueTask ReleaseLeaseAsync(RedisSessionLease lease)
     {
         // Stop renewing first: whatever happens next, the lease lapses at the latest one holder timeout from now.
-        _held.TryRemove(token, out _);
-        Task release = ReleaseInStoreAsync(id, token);
-        if (!release.IsCompletedSuccessfully)
+        _held.TryRemove(lease.Token, out _);
+        Task<RedisResult> release;
+        try
         {
-            _ = ObserveReleaseAsync(release, id, token);
+            lease.Sent = ReleaseArguments(lease.Id, lease.Token, _store.Arguments(_releaseArguments));
+            release = _store.SendAsync(RedisScripts.Release, lease.Key, lease.Sent, CancellationToken.None);
+        }
+#pragma warning disable CA1031 // Nobody waits for the release: whatever went wrong, it is retried, never thrown.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ReleaseFailed(lease.Id, lease.Token, ex);
+            return ValueTask.CompletedTask;
+        }
+
+        if (release.IsCompletedSuccessfully)
+        {
+            _releaseArguments.Return(lease.Sent);
+        }
+        else
+        {
+            lease.Observe(release);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Looks at a release's answer when it comes (see <see cref="ReleaseLeaseAsync"/>).</summary>
+    internal void OnReleaseAnswered(Task<RedisResult> sent, RedisSessionLease lease)
+    {
+        if (sent.IsCompletedSuccessfully)
+        {
+            _releaseArguments.Return(lease.Sent!);
+            return;
+        }
+
+        Exception ex = sent.Exception?.InnerException ?? new TaskCanceledException(sent);
+        if (RedisSessionStore.IsNoScript(ex))
+        {
+            // Redis lost its scripts (a restart): the release goes again with the script's text, in the background.
+            _ = ObserveReleaseAsync(ReleaseInStoreAsync(lease.Id, lease.Token), lease.Id, lease.Token);
+            return;
+        }
+
+        ReleaseFailed(lease.Id, lease.Token, ex);
+    }
+
+    private void ReleaseFailed(SessionId id, string token, Exception ex)
+    {
+        RedisLog.LeaseReleaseDeferred(_logger, id.Masked, RedisSessionStore.IsFailure(ex) ? RedisSessionStore.Unavailable(ex) : ex);
+        Defer(new PendingWrite(PendingWriteKind.Release, id, token));
     }
 
     private async Task ObserveReleaseAsync(Task release, SessionId id, string token)
@@ -120,20 +213,24 @@ public sealed partial class RedisSessionRegistry
         }
     }
 
-    private RedisSessionLease Held(SessionId id, string token, SessionLookup lookup)
+    private RedisSessionLease Held(SessionId id, string token, RedisKey key, SessionLookup lookup)
     {
         _held[token] = id;
         EnsureHeartbeat();
-        return new RedisSessionLease(this, id, token, lookup);
+        return new RedisSessionLease(this, id, token, key, lookup);
     }
 
-    private async Task ReleaseInStoreAsync(SessionId id, string token)
+    private RedisValue[] ReleaseArguments(SessionId id, string token, RedisValue[]? args = null)
     {
-        RedisValue[] args = _store.Arguments(2);
+        args ??= _store.Arguments(2);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = token;
-        await _store.EvaluateAsync(RedisScripts.Release, _store.Keys.Session(id), args, CancellationToken.None).ConfigureAwait(false);
+        return args;
     }
+
+    private async Task ReleaseInStoreAsync(SessionId id, string token) =>
+        await _store.EvaluateAsync(RedisScripts.Release, _store.Keys.Session(id), ReleaseArguments(id, token), CancellationToken.None)
+            .ConfigureAwait(false);
 
     // One script per session (its keys share one hash slot), all sent at once: the connection pipelines them.
     private async Task RenewHeldAsync()

@@ -299,7 +299,17 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     private async ValueTask<RedisResult[]> EvaluateAccessAsync(
         SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, CancellationToken cancellationToken)
     {
-        RedisValue[] args = _store.Arguments(checkOwner ? 7 : 4);
+        RedisValue[] args = AccessArguments(id, access, leaseToken, checkOwner, owner, shortAnswer: false);
+        return (RedisResult[])(await _store.EvaluateAsync(
+            RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    // The access script's arguments (see RedisScripts.Access). The short answer leaves out what an owner-checked caller
+    // already knows (the owner) or does not use (the incarnation).
+    private RedisValue[] AccessArguments(
+        SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, bool shortAnswer)
+    {
+        RedisValue[] args = shortAnswer ? _store.Arguments(_leaseArguments) : _store.Arguments(checkOwner ? 7 : 4);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = access switch
         {
@@ -316,8 +326,13 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
             args[RedisSessionStore.Own(6)] = owner ?? string.Empty;
         }
 
-        return (RedisResult[])(await _store.EvaluateAsync(
-            RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+        if (shortAnswer)
+        {
+            args[RedisSessionStore.Own(7)] = 0;
+            args[RedisSessionStore.Own(8)] = 1;
+        }
+
+        return args;
     }
 
     // Reads the access script's answer (see RedisScripts.Access); {3} (another owner's live session) reads as unknown.

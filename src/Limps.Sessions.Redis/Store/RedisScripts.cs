@@ -30,7 +30,8 @@ internal static class RedisScripts
     /// Answers {0} unknown, {1, created, last active, owner, has owner, metadata, incarnation} live,
     /// {2, reason, description, expired at, last active, recorded, ended by this call, owner, has owner} ended,
     /// {3} another owner's live session, left untouched. With 21 <c>1</c> (handles), a live answer ends with the state
-    /// JSON and its version.
+    /// JSON and its version; with 22 <c>1</c> (an owner-checked caller), a live answer is {1, created, last active,
+    /// metadata} only.
     /// </summary>
     public static readonly RedisScript Access = Load("access");
 

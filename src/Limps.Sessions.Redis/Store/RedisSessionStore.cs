@@ -33,6 +33,7 @@ internal sealed class RedisSessionStore
     private readonly RedisValue _announce;
     private readonly RedisValue _recheckMicros;
     private readonly ConcurrentDictionary<string, ExpiryReason> _reasons = new(StringComparer.Ordinal);
+    private long _leases;
 
     public RedisSessionStore(
         IConnectionMultiplexer connection,
@@ -122,7 +123,15 @@ internal sealed class RedisSessionStore
         return rest < 0 ? micros - 1 : micros;
     }
 
-    /// <summary>A fresh random token (replica ids, session incarnations, leases).</summary>
+    /// <summary>
+    /// A lease token unique among every replica's leases: this store's random id and a counter. Cheaper than a random
+    /// token (no call into the system's random source on every request), and as good: a token only has to tell one
+    /// lease from another, it guards nothing.
+    /// </summary>
+    public string NextLeaseToken() =>
+        string.Create(CultureInfo.InvariantCulture, $"{ReplicaId}.{(ulong)Interlocked.Increment(ref _leases):x}");
+
+    /// <summary>A fresh random token (replica ids, session incarnations).</summary>
     public static string NewToken()
     {
         Span<byte> bytes = stackalloc byte[9];
@@ -131,7 +140,12 @@ internal sealed class RedisSessionStore
     }
 
     /// <summary>Builds the arguments of a script: the common ones (with the clock read now), then its own.</summary>
-    public RedisValue[] Arguments(int extra)
+    public RedisValue[] Arguments(int extra) => Arguments(extra, args: null);
+
+    /// <summary>Fills an array from a pool with the common arguments; the caller fills its own.</summary>
+    public RedisValue[] Arguments(RedisArgumentPool pool) => Arguments(pool.Length - CommonArgumentCount, pool.Rent());
+
+    private RedisValue[] Arguments(int extra, RedisValue[]? args)
     {
         long ticks = _clock.GetCurrentInstant().ToUnixTimeTicks();
         long down = Math.DivRem(ticks, TicksPerMicrosecond, out long rest);
@@ -143,7 +157,7 @@ internal sealed class RedisSessionStore
         }
 
         long up = rest == 0 ? down : down + 1;
-        var args = new RedisValue[CommonArgumentCount + extra];
+        args ??= new RedisValue[CommonArgumentCount + extra];
         args[0] = _prefix;
         args[1] = down;
         args[2] = up;
@@ -160,31 +174,50 @@ internal sealed class RedisSessionStore
         return args;
     }
 
-    /// <summary>Index of a script's first own argument in the array <see cref="Arguments"/> returns.</summary>
+    /// <summary>Index of a script's first own argument in the array <see cref="Arguments(int)"/> returns.</summary>
     public static int Own(int index) => CommonArgumentCount + index;
 
     /// <summary>Runs a script by its digest, sending its text once when Redis does not have it (after a restart).</summary>
     public async Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
     {
-        RedisKey[] keys = [key];
         try
         {
             try
             {
-                return await Bound(Database.ScriptEvaluateAsync(script.Hash, keys, args), cancellationToken).ConfigureAwait(false);
+                return await SendAsync(script, key, args, cancellationToken).ConfigureAwait(false);
             }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            catch (RedisServerException ex) when (IsNoScript(ex))
             {
-                return await Bound(Database.ScriptEvaluateAsync(script.Text, keys, args), cancellationToken).ConfigureAwait(false);
+                return await SendTextAsync(script, key, args, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)
+        catch (Exception ex) when (IsFailure(ex))
         {
-            // Any other Redis error (a script error, a wrong type at a key) says no more than "cannot answer" to the
-            // caller, and its message names the key too.
             throw Unavailable(ex);
         }
     }
+
+    /// <summary>
+    /// Sends a script by its digest (<c>EVALSHA</c>) under the operation timeout, without an async frame of its own:
+    /// for the request path, which awaits it in its one frame. The caller handles <see cref="IsNoScript"/> (with
+    /// <see cref="SendTextAsync"/>) and maps <see cref="IsFailure"/> with <see cref="Unavailable"/>.
+    /// </summary>
+    public Task<RedisResult> SendAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken) =>
+        Bound(Database.ScriptEvaluateAsync(script.Hash, [key], args), cancellationToken);
+
+    /// <summary>Sends a script's text (<c>EVAL</c>, which also caches it in Redis) under the operation timeout.</summary>
+    public Task<RedisResult> SendTextAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken) =>
+        Bound(Database.ScriptEvaluateAsync(script.Text, [key], args), cancellationToken);
+
+    /// <summary>Whether Redis did not have the script cached (after a restart or a <c>SCRIPT FLUSH</c>).</summary>
+    public static bool IsNoScript(Exception ex) =>
+        ex is RedisServerException && ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether an exception from a Redis call means the store cannot answer. Any Redis error (a script error, a wrong
+    /// type at a key) says no more than that to the caller, and its message names the key too.
+    /// </summary>
+    public static bool IsFailure(Exception ex) => IsUnavailable(ex) || ex is RedisException;
 
     /// <summary>Runs a plain command under the operation timeout, mapping store failures.</summary>
     public async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> command, CancellationToken cancellationToken)

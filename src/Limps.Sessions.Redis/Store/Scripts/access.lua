@@ -34,6 +34,11 @@ elseif mode == 'b' then
   end
   set_ttl(key, s.c, s.a, s.n)
 end
+if ARGV[22] == '1' then
+  -- The short answer of an owner-checked lease, the request path's: the caller knows the owner (the same as its own)
+  -- and needs no incarnation.
+  return {1, fmt(s.c), fmt(s.a), s.m or ''}
+end
 local live = answer_live(s)
 if ARGV[21] == '1' then
   -- Handles: the state and its version travel with the answer, so a use is one round trip.
