@@ -49,7 +49,7 @@ public class RedisRegistrationTests
         options.Grace.Should().Be(TimeSpan.FromMinutes(20));
         options.Configuration.Should().Be(RedisTestServer.Server.Endpoint);
         SessionInfo info = await app.Services.GetRequiredService<ISessionRegistry>().CreateAsync();
-        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync($"{prefix}{{{info.Id}}}:s")).Should().BeTrue();
+        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync(new RedisKeys(prefix).Session(info.Id))).Should().BeTrue();
         await app.StopAsync();
     }
 
@@ -66,7 +66,7 @@ public class RedisRegistrationTests
 
         SessionInfo info = await app.Services.GetRequiredService<ISessionRegistry>().CreateAsync();
 
-        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync($"{prefix}{{{info.Id}}}:s")).Should().BeTrue();
+        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync(new RedisKeys(prefix).Session(info.Id))).Should().BeTrue();
         await app.StopAsync();
     }
 

@@ -129,7 +129,7 @@ public sealed partial class RedisSessionRegistry
 
     private async Task ReleaseInStoreAsync(SessionId id, string token)
     {
-        RedisValue[] args = _store.Arguments(2);
+        RedisValue[] args = _store.Arguments(id, 2);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = token;
         await _store.EvaluateAsync(RedisScripts.Release, _store.Keys.Session(id), args, CancellationToken.None).ConfigureAwait(false);
@@ -157,7 +157,7 @@ public sealed partial class RedisSessionRegistry
         var renewals = new List<Task<RedisResult>>(bySession.Count);
         foreach ((SessionId id, List<string> tokens) in bySession)
         {
-            RedisValue[] args = _store.Arguments(1 + tokens.Count);
+            RedisValue[] args = _store.Arguments(id, 1 + tokens.Count);
             args[RedisSessionStore.Own(0)] = id.ToString();
             for (int i = 0; i < tokens.Count; i++)
             {
