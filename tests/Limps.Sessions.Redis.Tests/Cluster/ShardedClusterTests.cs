@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using NodaTime;
 using NodaTime.Testing;
+using Limps.Sessions.Redis.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Limps.Sessions.Redis.Tests.Cluster;
@@ -54,6 +55,11 @@ public class ShardedClusterTests
         int[] tagMasters = await Task.WhenAll(Enumerable.Range(0, Shards).Select(s => RedisTestCluster.Cluster.MasterOfAsync(keys.Deadlines(s))));
         tagMasters.GroupBy(port => port).Select(g => g.Count()).Should().OnlyContain(n => n >= 5 && n <= 6, "16 shards spread 5-6-5 over three equal slot ranges");
         (await registry.CountAsync()).Should().Be(64);
+        for (int shard = 0; shard < Shards; shard++)
+        {
+            string? slot = await RedisClusterProcess.QueryAsync(RedisTestCluster.Cluster.Ports[0], "CLUSTER", "KEYSLOT", keys.Deadlines(shard).ToString());
+            slot.Should().Be(RedisShards.Slot(RedisShards.Tag(shard, Shards)).ToString(System.Globalization.CultureInfo.InvariantCulture), "the library computes the slot as Redis does");
+        }
     }
 
     [Test]
