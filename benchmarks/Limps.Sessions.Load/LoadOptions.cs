@@ -14,7 +14,9 @@ internal sealed class LoadOptions
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
           --round S             seconds per round (default 10)
           --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control (default sdk,memory,redis;
-                                sdk-control is a second SDK-alone host, a noise check for the ratio)
+                                sdk-control is a second SDK-alone host, a noise check for the ratio; redis-2 and
+                                cluster-2 are two hosts behind the clients on one redis-server or on a three-master
+                                Redis Cluster, side by side for the cluster's figures)
           --host PATH           the sample host's dll (default: the Release build in samples/)
           --no-build            do not build the sample host first
           --host-arg ARG        one more command-line argument for every host (repeatable)
@@ -110,9 +112,9 @@ internal sealed class LoadOptions
 
         foreach (string variant in options.Variants)
         {
-            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control"))
+            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control" or "redis-2" or "cluster-2"))
             {
-                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control).");
+                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control, redis-2, cluster-2).");
             }
         }
 

@@ -5,7 +5,9 @@ namespace Limps.Sessions.Load.Load;
 /// <param name="Name">The name in the table.</param>
 /// <param name="LimpsOn">Whether the Limps check is on the MCP endpoint.</param>
 /// <param name="NeedsRedis">Whether the variant needs its own redis-server.</param>
-internal sealed record Variant(string Key, string Name, bool LimpsOn, bool NeedsRedis)
+/// <param name="HostCount">How many hosts serve it; the clients are spread over them round-robin (one Redis for all).</param>
+/// <param name="Cluster">Whether its Redis is a three-master Redis Cluster (the session space then in 16 shards).</param>
+internal sealed record Variant(string Key, string Name, bool LimpsOn, bool NeedsRedis, int HostCount = 1, bool Cluster = false)
 {
     /// <summary>The configuration key the sample host reads its Redis connection from.</summary>
     public const string RedisConfigurationKey = "Limps:Sessions:Redis:Configuration";
@@ -17,7 +19,13 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
     /// <summary>A second SDK-alone host, on request: its ratio to the first shows how much of a difference is noise.</summary>
     public static readonly Variant SdkControl = new("sdk-control", "SDK alone again", LimpsOn: false, NeedsRedis: false);
 
-    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl];
+    /// <summary>Two hosts sharing one redis-server: the single-node side of the cluster comparison.</summary>
+    public static readonly Variant Redis2 = new("redis-2", "Limps on Redis, 2 hosts", LimpsOn: true, NeedsRedis: true, HostCount: 2);
+
+    /// <summary>Two hosts sharing a three-master Redis Cluster, the session space in 16 shards.</summary>
+    public static readonly Variant Cluster2 = new("cluster-2", "Limps on a cluster, 2 hosts", LimpsOn: true, NeedsRedis: true, HostCount: 2, Cluster: true);
+
+    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl, Redis2, Cluster2];
 
     /// <summary>The variant's own host arguments; everything else is the same for every variant.</summary>
     public IEnumerable<string> HostArgs(string? redisConfiguration)
@@ -26,6 +34,11 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
         if (redisConfiguration is not null)
         {
             yield return $"--{RedisConfigurationKey}={redisConfiguration}";
+        }
+
+        if (Cluster)
+        {
+            yield return "--Limps:Sessions:Redis:ShardCount=16";
         }
     }
 }
