@@ -16,7 +16,8 @@ internal sealed class LoadOptions
           --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control (default sdk,memory,redis;
                                 sdk-control is a second SDK-alone host, a noise check for the ratio; redis-2 and
                                 cluster-2 are two hosts behind the clients on one redis-server or on a three-master
-                                Redis Cluster, side by side for the cluster's figures)
+                                Redis Cluster, side by side for the cluster's figures; redis-16 is one host on one
+                                redis-server with the session space in 16 shards, beside redis for its cost)
           --host PATH           the sample host's dll (default: the Release build in samples/)
           --no-build            do not build the sample host first
           --host-arg ARG        one more command-line argument for every host (repeatable)
@@ -112,9 +113,9 @@ internal sealed class LoadOptions
 
         foreach (string variant in options.Variants)
         {
-            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control" or "redis-2" or "cluster-2"))
+            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control" or "redis-2" or "cluster-2" or "redis-16"))
             {
-                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control, redis-2, cluster-2).");
+                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control, redis-2, cluster-2, redis-16).");
             }
         }
 

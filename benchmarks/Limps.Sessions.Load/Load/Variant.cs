@@ -6,8 +6,9 @@ namespace Limps.Sessions.Load.Load;
 /// <param name="LimpsOn">Whether the Limps check is on the MCP endpoint.</param>
 /// <param name="NeedsRedis">Whether the variant needs its own redis-server.</param>
 /// <param name="HostCount">How many hosts serve it; the clients are spread over them round-robin (one Redis for all).</param>
-/// <param name="Cluster">Whether its Redis is a three-master Redis Cluster (the session space then in 16 shards).</param>
-internal sealed record Variant(string Key, string Name, bool LimpsOn, bool NeedsRedis, int HostCount = 1, bool Cluster = false)
+/// <param name="Cluster">Whether its Redis is a three-master Redis Cluster.</param>
+/// <param name="ShardCount">The hosts' <c>Limps:Sessions:Redis:ShardCount</c>.</param>
+internal sealed record Variant(string Key, string Name, bool LimpsOn, bool NeedsRedis, int HostCount = 1, bool Cluster = false, int ShardCount = 1)
 {
     /// <summary>The configuration key the sample host reads its Redis connection from.</summary>
     public const string RedisConfigurationKey = "Limps:Sessions:Redis:Configuration";
@@ -23,9 +24,12 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
     public static readonly Variant Redis2 = new("redis-2", "Limps on Redis, 2 hosts", LimpsOn: true, NeedsRedis: true, HostCount: 2);
 
     /// <summary>Two hosts sharing a three-master Redis Cluster, the session space in 16 shards.</summary>
-    public static readonly Variant Cluster2 = new("cluster-2", "Limps on a cluster, 2 hosts", LimpsOn: true, NeedsRedis: true, HostCount: 2, Cluster: true);
+    public static readonly Variant Cluster2 = new("cluster-2", "Limps on a cluster, 2 hosts", LimpsOn: true, NeedsRedis: true, HostCount: 2, Cluster: true, ShardCount: 16);
 
-    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl, Redis2, Cluster2];
+    /// <summary>One host on one redis-server with the session space in 16 shards: what sharding costs a single node.</summary>
+    public static readonly Variant RedisSharded = new("redis-16", "Limps on Redis, 16 shards", LimpsOn: true, NeedsRedis: true, ShardCount: 16);
+
+    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl, Redis2, Cluster2, RedisSharded];
 
     /// <summary>The variant's own host arguments; everything else is the same for every variant.</summary>
     public IEnumerable<string> HostArgs(string? redisConfiguration)
@@ -36,9 +40,9 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
             yield return $"--{RedisConfigurationKey}={redisConfiguration}";
         }
 
-        if (Cluster)
+        if (ShardCount > 1)
         {
-            yield return "--Limps:Sessions:Redis:ShardCount=16";
+            yield return FormattableString.Invariant($"--Limps:Sessions:Redis:ShardCount={ShardCount}");
         }
     }
 }

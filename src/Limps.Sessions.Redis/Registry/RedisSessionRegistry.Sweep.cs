@@ -4,7 +4,8 @@ namespace Limps.Sessions.Redis;
 
 /// <summary>
 /// The sweep: ends every due session of every shard, in batches of one script each (the shards one after another, so
-/// a sweep asks no more of Redis at once than before), then prunes every shard's ledger.
+/// a sweep asks no more of Redis at once than before), then prunes every shard's ledger. A shard that cannot be reached
+/// (its cluster master is down) does not keep the others from being swept; the sweep then reports it unavailable.
 /// </summary>
 public sealed partial class RedisSessionRegistry
 {
@@ -15,9 +16,23 @@ public sealed partial class RedisSessionRegistry
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
     {
         int ended = 0;
+        SessionStoreUnavailableException? unavailable = null;
         for (int shard = 0; shard < _store.Keys.ShardCount; shard++)
         {
-            ended += await SweepShardAsync(shard, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                ended += await SweepShardAsync(shard, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SessionStoreUnavailableException ex) when (_store.Keys.ShardCount > 1)
+            {
+                unavailable ??= ex;
+            }
+        }
+
+        if (unavailable is not null)
+        {
+            // The ends above were reported to the observers as they happened; the sweeper logs this and tries again.
+            throw unavailable;
         }
 
         int pruned = await _store.PruneAsync(cancellationToken).ConfigureAwait(false);

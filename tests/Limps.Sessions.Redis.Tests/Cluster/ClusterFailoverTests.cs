@@ -15,30 +15,31 @@ namespace Limps.Sessions.Redis.Tests.Cluster;
 [CancelAfter(120_000)]
 public class ClusterFailoverTests
 {
-    private RedisClusterProcess _cluster = null!;
-    private ConnectionMultiplexer _connection = null!;
-
-    [SetUp]
-    public async Task StartAsync()
-    {
-        _cluster = await RedisClusterProcess.StartAsync();
-        _connection = _cluster.Connect();
-    }
+    private RedisClusterProcess? _cluster;
+    private ConnectionMultiplexer? _connection;
 
     [TearDown]
     public async Task StopAsync()
     {
-        await _connection.DisposeAsync();
-        await _cluster.DisposeAsync();
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
     }
 
     [Test]
     public async Task Requests_get_503_while_the_sessions_master_is_down_and_the_session_lives_on_after_failover()
     {
         const string Prefix = "fo:";
+        (RedisClusterProcess cluster, ConnectionMultiplexer connection) = await StartClusterAsync(requireFullCoverage: true);
         var clock = new FakeClock(TestTime.Start);
-        await using ReplicaHost a = await ReplicaHost.StartAsync(_connection, Prefix, clock, redis: Cluster);
-        await using ReplicaHost b = await ReplicaHost.StartAsync(_connection, Prefix, clock, redis: Cluster);
+        await using ReplicaHost a = await ReplicaHost.StartAsync(connection, Prefix, clock, redis: Cluster);
+        await using ReplicaHost b = await ReplicaHost.StartAsync(connection, Prefix, clock, redis: Cluster);
         string id = await a.InitializeAsync(user: "alice");
         string bystander = await b.InitializeAsync(user: "alice");
         using (HttpResponseMessage onB = await b.CallEchoAsync(id, user: "alice"))
@@ -47,12 +48,12 @@ public class ClusterFailoverTests
         }
 
         var keys = new RedisKeys(Prefix, 16);
-        int master = await _cluster.MasterOfAsync(keys.Session(SessionId.Parse(id)));
-        int replica = (await _cluster.ReplicasOfAsync(master)).Single();
-        (await Eventually.TrueAsync(() => _cluster.InSyncAsync(master, replica)))
+        int master = await cluster.MasterOfAsync(keys.Session(SessionId.Parse(id)));
+        int replica = (await cluster.ReplicasOfAsync(master)).Single();
+        (await Eventually.TrueAsync(() => cluster.InSyncAsync(master, replica)))
             .Should().BeTrue("the replica has every write of its master (replication is asynchronous: see docs/REDIS.md)");
 
-        await _cluster.KillAsync(master);
+        await cluster.KillAsync(master);
 
         var statuses = new List<HttpStatusCode>();
         bool forced = false;
@@ -90,7 +91,7 @@ public class ClusterFailoverTests
         statuses.Should().OnlyContain(
             status => status == HttpStatusCode.OK || status == HttpStatusCode.ServiceUnavailable,
             "a live session is never answered 404 because its master is down");
-        (await _cluster.MasterOfAsync(keys.Session(SessionId.Parse(id)))).Should().Be(replica);
+        (await cluster.MasterOfAsync(keys.Session(SessionId.Parse(id)))).Should().Be(replica);
 
         (await Eventually.TrueAsync(async () =>
             {
@@ -112,6 +113,61 @@ public class ClusterFailoverTests
         using HttpResponseMessage gone = await a.CallEchoAsync(id, user: "alice");
         gone.StatusCode.Should().Be(HttpStatusCode.NotFound);
         gone.Headers.GetValues(SessionHeaders.ExpiredReason).Should().Equal("deleted");
+    }
+
+    [Test]
+    public async Task A_sweep_while_a_master_is_down_still_ends_the_due_sessions_of_every_other_shard()
+    {
+        // Without full coverage required, the other masters serve their slots while one is down (Redis's default
+        // refuses every slot from when the master is marked failed until its replica is promoted).
+        (RedisClusterProcess cluster, ConnectionMultiplexer connection) = await StartClusterAsync(requireFullCoverage: false);
+        var clock = new FakeClock(TestTime.Start);
+        var options = new LimpsSessionsOptions();
+        var redisOptions = new RedisSessionStoreOptions { KeyPrefix = "sw:" };
+        Cluster(redisOptions);
+        var keys = new RedisKeys(redisOptions.KeyPrefix, redisOptions.ShardCount);
+        var observer = new RecordingObserver();
+        using var registry = new RedisSessionRegistry(connection, options, redisOptions, clock, [observer]);
+        SessionInfo[] sessions = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => registry.CreateAsync().AsTask()));
+        int[] masters = await Task.WhenAll(sessions.Select(s => cluster.MasterOfAsync(keys.Session(s.Id))));
+        // The master of the first shard a sweep visits: a sweep that stopped at the first failure would end nothing.
+        int master = await cluster.MasterOfAsync(keys.Deadlines(0));
+        int replica = (await cluster.ReplicasOfAsync(master)).Single();
+        (await Eventually.TrueAsync(() => cluster.InSyncAsync(master, replica))).Should().BeTrue();
+        clock.Advance(NodaTime.Duration.FromMinutes(31));
+
+        await cluster.KillAsync(master);
+        await FluentActions.Awaiting(async () => await registry.SweepAsync())
+            .Should().ThrowAsync<SessionStoreUnavailableException>("the dead master's shards could not be swept");
+
+        SessionId[] elsewhere = [.. sessions.Where((_, i) => masters[i] != master).Select(s => s.Id)];
+        elsewhere.Should().NotBeEmpty();
+        observer.Ended.Select(e => e.Id).Should().BeEquivalentTo(elsewhere, "every shard on the other masters was swept all the same");
+
+        (await Eventually.TrueAsync(
+                async () =>
+                {
+                    try
+                    {
+                        await registry.SweepAsync();
+                        return true;
+                    }
+                    catch (SessionStoreUnavailableException)
+                    {
+                        return false;
+                    }
+                },
+                TimeSpan.FromSeconds(60)))
+            .Should().BeTrue("once the replica is promoted, the sweep reaches every shard again");
+        observer.Ended.Select(e => e.Id).Should().BeEquivalentTo(sessions.Select(s => s.Id), "the rest ended after the failover, each once");
+        (await registry.CountAsync()).Should().Be(0);
+    }
+
+    private async Task<(RedisClusterProcess, ConnectionMultiplexer)> StartClusterAsync(bool requireFullCoverage)
+    {
+        _cluster = await RedisClusterProcess.StartAsync(requireFullCoverage);
+        _connection = _cluster.Connect();
+        return (_cluster, _connection);
     }
 
     private static void Cluster(RedisSessionStoreOptions options)

@@ -23,10 +23,13 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     private readonly string _directory;
     private readonly Dictionary<int, Process> _processes = [];
 
-    private RedisClusterProcess(string executable, string directory, int[] ports)
+    private readonly bool _requireFullCoverage;
+
+    private RedisClusterProcess(string executable, string directory, int[] ports, bool requireFullCoverage)
     {
         _executable = executable;
         _directory = directory;
+        _requireFullCoverage = requireFullCoverage;
         Ports = ports;
     }
 
@@ -35,7 +38,12 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     /// <summary>The seed list StackExchange.Redis takes: every node, comma-separated.</summary>
     public string Configuration => string.Join(",", Ports.Select(port => $"127.0.0.1:{port}"));
 
-    public static async Task<RedisClusterProcess> StartAsync()
+    /// <param name="requireFullCoverage">
+    /// Redis's <c>cluster-require-full-coverage</c>: when on (Redis's default), every node refuses every command
+    /// (<c>CLUSTERDOWN</c>) from the moment a master is marked failed until its replica is promoted; when off, the other
+    /// masters' slots are served throughout.
+    /// </param>
+    public static async Task<RedisClusterProcess> StartAsync(bool requireFullCoverage = true)
     {
         string executable = RedisServerProcess.FindExecutable();
         string cli = Path.Combine(Path.GetDirectoryName(executable)!, "redis-cli");
@@ -47,7 +55,7 @@ public sealed class RedisClusterProcess : IAsyncDisposable
 
         string directory = Path.Combine(Path.GetTempPath(), "limps-cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var cluster = new RedisClusterProcess(executable, directory, FreePorts(NodeCount));
+        var cluster = new RedisClusterProcess(executable, directory, FreePorts(NodeCount), requireFullCoverage);
         try
         {
             foreach (int port in cluster.Ports)
@@ -324,6 +332,7 @@ public sealed class RedisClusterProcess : IAsyncDisposable
                      "--cluster-node-timeout", NodeTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture),
                      "--save", string.Empty, "--appendonly", "no", "--daemonize", "no", "--dir", directory,
                      "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--loglevel", "warning",
+                     "--cluster-require-full-coverage", _requireFullCoverage ? "yes" : "no",
                  })
         {
             info.ArgumentList.Add(arg);
