@@ -18,7 +18,6 @@ internal sealed class RedisKeys
     public RedisKeys(string prefix, int shardCount = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
-        Prefix = prefix;
         ShardCount = shardCount;
         _bases = new string[shardCount];
         _baseValues = new RedisValue[shardCount];
@@ -35,8 +34,6 @@ internal sealed class RedisKeys
 
         EndedChannel = RedisChannel.Literal(prefix + "ended");
     }
-
-    public string Prefix { get; }
 
     public int ShardCount { get; }
 
