@@ -142,7 +142,9 @@ public class ClusterFailoverTests
 
         SessionId[] elsewhere = [.. sessions.Where((_, i) => masters[i] != master).Select(s => s.Id)];
         elsewhere.Should().NotBeEmpty();
-        observer.Ended.Select(e => e.Id).Should().BeEquivalentTo(elsewhere, "every shard on the other masters was swept all the same");
+        // (A shard of the dead master may be swept too, late in the sweep, if its replica was promoted by then.)
+        observer.Ended.Select(e => e.Id).Should().Contain(elsewhere, "every shard on the other masters was swept all the same")
+            .And.OnlyHaveUniqueItems();
 
         (await Eventually.TrueAsync(
                 async () =>
