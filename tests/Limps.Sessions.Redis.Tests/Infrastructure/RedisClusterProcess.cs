@@ -45,6 +45,21 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     /// </param>
     public static async Task<RedisClusterProcess> StartAsync(bool requireFullCoverage = true)
     {
+        // A port picked free can be taken by another process before the node binds it, and a loaded machine can be slow
+        // to form the cluster: one more try, on other ports, before failing the tests.
+        try
+        {
+            return await StartOnceAsync(requireFullCoverage);
+        }
+        catch (InvalidOperationException first)
+        {
+            TestContext.Progress.WriteLine($"The test cluster did not start ({first.Message}); trying once more on other ports.");
+            return await StartOnceAsync(requireFullCoverage);
+        }
+    }
+
+    private static async Task<RedisClusterProcess> StartOnceAsync(bool requireFullCoverage)
+    {
         string executable = RedisServerProcess.FindExecutable();
         string cli = Path.Combine(Path.GetDirectoryName(executable)!, "redis-cli");
         if (!File.Exists(cli))
@@ -258,7 +273,7 @@ public sealed class RedisClusterProcess : IAsyncDisposable
 
     private static async Task WaitAsync(Func<Task<bool>> condition, string what)
     {
-        if (!await Eventually.TrueAsync(condition, TimeSpan.FromSeconds(30)))
+        if (!await Eventually.TrueAsync(condition, TimeSpan.FromSeconds(45)))
         {
             throw new InvalidOperationException($"The test cluster did not get ready: waited for {what}.");
         }
