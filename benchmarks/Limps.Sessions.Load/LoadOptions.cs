@@ -13,12 +13,16 @@ internal sealed class LoadOptions
                                 host's JIT is done, at most twice as long (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
           --round S             seconds per round (default 10)
-          --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control, basket-plain, basket-memory,
-                                basket-handles-only, basket-redis (default sdk,memory,redis,basket-plain,basket-memory,
-                                and basket-redis when not --quick; sdk-control is a second SDK-alone host, a noise check
-                                for the ratio; the basket-* variants call get_basket on a basket each client created
-                                once, with and without Limps, and their ratio is to basket-plain; basket-handles-only
-                                has Limps baskets without the session check, the handle's share alone)
+          --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control, redis-2, cluster-2, redis-16,
+                                basket-plain, basket-memory, basket-handles-only, basket-redis (default sdk,memory,redis,
+                                basket-plain,basket-memory, and basket-redis when not --quick).
+                                sdk-control is a second SDK-alone host, a noise check for the ratio. redis-2 and cluster-2
+                                are two hosts behind the clients on one redis-server or on a three-master Redis Cluster,
+                                side by side for the cluster's figures; redis-16 is one host on one redis-server with the
+                                session space in 16 shards, beside redis for its cost. The basket-* variants call
+                                get_basket on a basket each client created once, with and without Limps, and their ratio
+                                is to basket-plain; basket-handles-only has Limps baskets without the session check, the
+                                handle's share alone.
           --host PATH           the sample host's dll (default: the Release build in samples/)
           --no-build            do not build the sample host first
           --host-arg ARG        one more command-line argument for every host (repeatable)
@@ -117,9 +121,9 @@ internal sealed class LoadOptions
 
         foreach (string variant in options.Variants)
         {
-            if (variant is not ("sdk" or "memory" or "redis" or "sdk-control" or "basket-plain" or "basket-memory" or "basket-handles-only" or "basket-redis"))
+            if (!Load.Variant.All.Any(v => v.Key == variant))
             {
-                throw new ArgumentException($"Unknown variant '{variant}' (sdk, memory, redis, sdk-control, basket-plain, basket-memory, basket-handles-only, basket-redis).");
+                throw new ArgumentException($"Unknown variant '{variant}' ({string.Join(", ", Load.Variant.All.Select(v => v.Key))}).");
             }
         }
 

@@ -110,13 +110,26 @@ static async Task PrepareAsync(VariantRun run, string hostDll, string probeDll, 
             return;
         }
 
-        redis = await RedisServer.StartAsync(redisPath, stop);
+        if (variant.Cluster)
+        {
+            run.Cluster = await RedisCluster.StartAsync(redisPath, stop);
+        }
+        else
+        {
+            redis = await RedisServer.StartAsync(redisPath, stop);
+        }
     }
+
+    string? redisConfiguration = run.Cluster?.Configuration ?? redis?.Configuration;
 
     SampleHostProcess host;
     try
     {
-        host = await SampleHostProcess.StartAsync(hostDll, probeDll, variant.Key, variant.HostArgs(redis?.Configuration), options, stop);
+        host = await SampleHostProcess.StartAsync(hostDll, probeDll, variant.Key, variant.HostArgs(redisConfiguration), options, stop);
+        for (int i = 1; i < variant.HostCount; i++)
+        {
+            run.MoreHosts.Add(await SampleHostProcess.StartAsync(hostDll, probeDll, variant.Key, variant.HostArgs(redisConfiguration), options, stop));
+        }
     }
     catch
     {
@@ -130,9 +143,19 @@ static async Task PrepareAsync(VariantRun run, string hostDll, string probeDll, 
 
     run.Attach(host, redis);
     Console.WriteLine(Invariant($"{variant.Name}: host pid {host.ProcessId} on {host.Address}{(redis is null ? string.Empty : $", redis-server on 127.0.0.1:{redis.Port}")}"));
+    foreach (SampleHostProcess more in run.MoreHosts)
+    {
+        Console.WriteLine(Invariant($"{variant.Name}: another host, pid {more.ProcessId} on {more.Address}"));
+    }
+
+    if (run.Cluster is not null)
+    {
+        Console.WriteLine($"{variant.Name}: Redis Cluster of three masters on {run.Cluster.Configuration}");
+    }
+
     await run.ConnectClientsAsync(options.Clients, callsPerClient, stop);
 
-    if (redis is not null && await redis.KeyCountAsync(stop) <= 0)
+    if ((redis is not null && await redis.KeyCountAsync(stop) <= 0) || (run.Cluster is not null && await run.Cluster.KeyCountAsync(stop) <= 0))
     {
         // The host ignored the Redis configuration and kept its sessions in memory.
         run.Skipped = $"needs {Variant.RedisConfigurationKey} in the sample host";

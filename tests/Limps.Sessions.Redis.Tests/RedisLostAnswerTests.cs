@@ -103,7 +103,7 @@ public class RedisLostAnswerTests
                 return !await _direct.KeyExistsAsync(SessionKey(id));
             }))
             .Should().BeTrue("a session nobody learned of is taken back");
-        (await _direct.SortedSetLengthAsync(_prefix + "deadlines")).Should().Be(0);
+        (await _direct.SortedSetLengthAsync(new RedisKeys(_prefix).Deadlines(0))).Should().Be(0);
         (await registry.LookupAsync(id)).IsNotFound.Should().BeTrue();
         (await registry.CreateAsync()).Id.IsEmpty.Should().BeFalse("its MaxSessions slot is free again");
         _observer.Started.Should().ContainSingle("only the create that was answered started a session here");
@@ -233,7 +233,7 @@ public class RedisLostAnswerTests
         (await registry.SweepAsync()).Should().Be(1);
     }
 
-    private RedisKey SessionKey(SessionId id) => $"{_prefix}{{{id}}}:s";
+    private RedisKey SessionKey(SessionId id) => new RedisKeys(_prefix).Session(id);
 
     private RedisSessionRegistry Registry(int maxSessions)
     {

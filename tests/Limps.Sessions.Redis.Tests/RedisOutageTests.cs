@@ -68,7 +68,7 @@ public class RedisOutageTests
         SessionInfo after = (await registry.LookupAsync(live.Id)).Session;
         after.Owner.Should().Be("alice");
         (await registry.LookupAsync(ended.Id)).Expiry.Reason.Should().Be(ExpiryReason.Deleted);
-        (await Eventually.TrueAsync(async () => (long)await _connection.GetDatabase().HashGetAsync($"o:{{{live.Id}}}:s", "n") == 0))
+        (await Eventually.TrueAsync(async () => (long)await _connection.GetDatabase().HashGetAsync(new RedisKeys("o:").Session(live.Id), "n") == 0))
             .Should().BeTrue("the release Redis missed is retried by the heartbeat once it is back");
         registry.LocalLeases.Should().Be(0);
         _clock.Advance(TestTime.Minutes(30));

@@ -40,16 +40,17 @@ public class RedisRegistrationTests
     {
         string prefix = RedisTestServer.NewPrefix();
         await using WebApplication app = Build(
-            [$"--Limps:Sessions:Redis:KeyPrefix={prefix}", "--Limps:Sessions:Redis:Grace=00:20:00"],
+            [$"--Limps:Sessions:Redis:KeyPrefix={prefix}", "--Limps:Sessions:Redis:Grace=00:20:00", "--Limps:Sessions:Redis:ShardCount=8"],
             s => s.AddLimpsSessions().UseRedis(RedisTestServer.Server.Endpoint));
         await app.StartAsync();
 
         RedisSessionStoreOptions options = app.Services.GetRequiredService<IOptions<RedisSessionStoreOptions>>().Value;
         options.KeyPrefix.Should().Be(prefix);
         options.Grace.Should().Be(TimeSpan.FromMinutes(20));
+        options.ShardCount.Should().Be(8);
         options.Configuration.Should().Be(RedisTestServer.Server.Endpoint);
         SessionInfo info = await app.Services.GetRequiredService<ISessionRegistry>().CreateAsync();
-        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync($"{prefix}{{{info.Id}}}:s")).Should().BeTrue();
+        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync(new RedisKeys(prefix, 8).Session(info.Id))).Should().BeTrue();
         await app.StopAsync();
     }
 
@@ -66,13 +67,15 @@ public class RedisRegistrationTests
 
         SessionInfo info = await app.Services.GetRequiredService<ISessionRegistry>().CreateAsync();
 
-        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync($"{prefix}{{{info.Id}}}:s")).Should().BeTrue();
+        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync(new RedisKeys(prefix).Session(info.Id))).Should().BeTrue();
         await app.StopAsync();
     }
 
     [TestCase("--Limps:Sessions:Redis:KeyPrefix=a{b", "Limps:Sessions:Redis:KeyPrefix")]
     [TestCase("--Limps:Sessions:Redis:Grace=00:00:00", "Limps:Sessions:Redis:Grace")]
     [TestCase("--Limps:Sessions:Redis:SweepBatchSize=0", "Limps:Sessions:Redis:SweepBatchSize")]
+    [TestCase("--Limps:Sessions:Redis:ShardCount=0", "Limps:Sessions:Redis:ShardCount")]
+    [TestCase("--Limps:Sessions:Redis:ShardCount=1025", "Limps:Sessions:Redis:ShardCount")]
     [TestCase("--Limps:Sessions:Redis:TouchWriteTolerance=00:00:59", "Limps:Sessions:Redis:TouchWriteTolerance")]
     public async Task A_bad_store_option_stops_start_up_with_a_message_that_names_its_key(string argument, string key)
     {

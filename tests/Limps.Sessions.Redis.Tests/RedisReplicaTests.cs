@@ -295,7 +295,7 @@ public class RedisReplicaTests
 
         // The replica dies: it stops renewing, and its lease's time in Redis runs out (here: is set in the past).
         crashed.Dispose();
-        await RedisTestServer.Connection.GetDatabase().HashSetAsync($"{_prefix}{{{info.Id}}}:s", "l:" + lostToken, 1);
+        await RedisTestServer.Connection.GetDatabase().HashSetAsync(new RedisKeys(_prefix).Session(info.Id), "l:" + lostToken, 1);
         Instant noticedAt = clock.GetCurrentInstant();
 
         (await survivor.SweepAsync()).Should().Be(0, "the idle clock restarts when the lost lease is noticed");

@@ -175,7 +175,7 @@ public class RedisRequestLeaseTests
         }
     }
 
-    private RedisKey SessionKey(SessionId id) => $"{_prefix}{{{id}}}:s";
+    private RedisKey SessionKey(SessionId id) => new RedisKeys(_prefix).Session(id);
 
     private RedisSessionRegistry Registry()
     {

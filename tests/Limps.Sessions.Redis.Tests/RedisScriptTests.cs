@@ -68,7 +68,7 @@ public class RedisScriptTests
             ["g"] = "g1",
             ["o"] = "alice",
         });
-        (await _db.SortedSetScoreAsync(_prefix + "deadlines", id.ToString())).Should().Be(Micros(TestTime.Start + TestTime.Minutes(30)));
+        (await _db.SortedSetScoreAsync(new RedisKeys(_prefix).Deadlines(0), id.ToString())).Should().Be(Micros(TestTime.Start + TestTime.Minutes(30)));
 
         ((long)(await Create(id, null, "g2", 2))[0]).Should().Be(0, "a live session has the id");
         await Create(SessionId.New(), null, "g3", 2);
@@ -129,7 +129,7 @@ public class RedisScriptTests
     {
         SessionId id = SessionId.New();
         await Create(id, null, "g", 10);
-        RedisValue[] shortLease = _store.Arguments(4);
+        RedisValue[] shortLease = _store.Arguments(0, 4);
         shortLease[12] = 1; // the lease lives 1 ms of Redis's time
         shortLease[RedisSessionStore.Own(0)] = id.ToString();
         shortLease[RedisSessionStore.Own(1)] = "b";
@@ -140,14 +140,14 @@ public class RedisScriptTests
 
         (await Eventually.TrueAsync(async () =>
             {
-                await Run(RedisScripts.Sweep, _prefix + "deadlines", 100);
+                await Run(RedisScripts.Sweep, new RedisKeys(_prefix).Deadlines(0), 100);
                 return !await _db.HashExistsAsync(SessionKey(id), "l:orphan");
             }))
             .Should().BeTrue("once Redis's clock passes the lease's expiry, the sweep drops it");
         (await _db.HashGetAsync(SessionKey(id), "n")).Should().Be(0);
         (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(_clock.GetCurrentInstant()), "the idle clock restarted when it was noticed");
         _clock.Advance(TestTime.Minutes(30));
-        RedisResult[] swept = (RedisResult[])(await Run(RedisScripts.Sweep, _prefix + "deadlines", 100))!;
+        RedisResult[] swept = (RedisResult[])(await Run(RedisScripts.Sweep, new RedisKeys(_prefix).Deadlines(0), 100))!;
         ((string?)swept[1]).Should().Be(id.ToString());
     }
 
@@ -171,7 +171,7 @@ public class RedisScriptTests
 
         (await _db.KeyExistsAsync(SessionKey(unused))).Should().BeFalse();
         (await _db.KeyExistsAsync(TombstoneKey(unused))).Should().BeFalse("nobody knew of it: no tombstone");
-        (await _db.SortedSetScoreAsync(_prefix + "deadlines", unused.ToString())).Should().BeNull();
+        (await _db.SortedSetScoreAsync(new RedisKeys(_prefix).Deadlines(0), unused.ToString())).Should().BeNull();
         (await _db.KeyExistsAsync(SessionKey(touched))).Should().BeTrue();
         (await _db.KeyExistsAsync(SessionKey(leased))).Should().BeTrue();
     }
@@ -213,7 +213,7 @@ public class RedisScriptTests
         await Create(anonymous, null, "g2", 10);
         _clock.Advance(TestTime.Minutes(30));
 
-        RedisResult[] reply = (RedisResult[])(await Run(RedisScripts.Sweep, _prefix + "deadlines", 100))!;
+        RedisResult[] reply = (RedisResult[])(await Run(RedisScripts.Sweep, new RedisKeys(_prefix).Deadlines(0), 100))!;
 
         ((long)reply[0]).Should().Be(2);
         var ended = Enumerable.Range(0, 2).Select(i => reply.Skip(1 + (i * 7)).Take(7).Select(r => (string?)r).ToArray()).ToList();
@@ -237,9 +237,9 @@ public class RedisScriptTests
 
         (await _db.HashGetAsync(TombstoneKey(owned), "o")).Should().Be("bob");
         (await _db.HashExistsAsync(TombstoneKey(anonymous), "o")).Should().BeFalse();
-        (await _db.SortedSetLengthAsync(_prefix + "ledger")).Should().Be(2);
+        (await _db.SortedSetLengthAsync(new RedisKeys(_prefix).Ledger(0))).Should().Be(2);
         _clock.Advance(Duration.FromHours(24));
-        ((long)await Run(RedisScripts.Prune, _prefix + "ledger")).Should().Be(2);
+        ((long)await Run(RedisScripts.Prune, new RedisKeys(_prefix).Ledger(0))).Should().Be(2);
         (await _db.KeyExistsAsync(TombstoneKey(owned))).Should().BeFalse();
     }
 
@@ -252,9 +252,9 @@ public class RedisScriptTests
 
     private static long Micros(Instant instant) => instant.ToUnixTimeTicks() / 10;
 
-    private RedisKey SessionKey(SessionId id) => $"{_prefix}{{{id}}}:s";
+    private RedisKey SessionKey(SessionId id) => new RedisKeys(_prefix).Session(id);
 
-    private RedisKey TombstoneKey(SessionId id) => $"{_prefix}{{{id}}}:t";
+    private RedisKey TombstoneKey(SessionId id) => new RedisKeys(_prefix).Tombstone(id);
 
     private async Task<RedisResult[]> Create(SessionId id, string? owner, string incarnation, int max) =>
         (RedisResult[])(await Run(RedisScripts.Create, SessionKey(id), id.ToString(), owner ?? string.Empty, owner is null ? 0 : 1, string.Empty, incarnation, max))!;
@@ -264,7 +264,7 @@ public class RedisScriptTests
 
     private Task<RedisResult> Run(RedisScript script, RedisKey key, params RedisValue[] own)
     {
-        RedisValue[] args = _store.Arguments(own.Length);
+        RedisValue[] args = _store.Arguments(0, own.Length);
         own.CopyTo(args, RedisSessionStore.Own(0));
         return _store.EvaluateAsync(script, key, args, CancellationToken.None);
     }

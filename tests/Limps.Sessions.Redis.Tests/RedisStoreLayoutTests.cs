@@ -38,13 +38,13 @@ public class RedisStoreLayoutTests
         RedisSessionRegistry registry = Registry(configure: o => o.Grace = TimeSpan.FromMinutes(10));
         SessionInfo info = await registry.CreateAsync(owner: "alice");
 
-        RedisKey key = $"{_prefix}{{{info.Id}}}:s";
+        RedisKey key = new RedisKeys(_prefix).Session(info.Id);
         HashEntry[] fields = await _db.HashGetAllAsync(key);
         fields.Select(f => (string)f.Name!).Should().BeEquivalentTo(["c", "a", "n", "g", "o"]);
         ((long)fields.Single(f => f.Name == "a").Value).Should().Be(TestTime.Start.ToUnixTimeTicks() / 10);
         TimeSpan? ttl = await _db.KeyTimeToLiveAsync(key);
         ttl.Should().BeCloseTo(TimeSpan.FromMinutes(40), TimeSpan.FromSeconds(5));
-        (await _db.SortedSetScoreAsync(_prefix + "deadlines", info.Id.ToString()))
+        (await _db.SortedSetScoreAsync(new RedisKeys(_prefix).Deadlines(0), info.Id.ToString()))
             .Should().Be((TestTime.Start + TestTime.Minutes(30)).ToUnixTimeTicks() / 10);
     }
 
@@ -57,7 +57,7 @@ public class RedisStoreLayoutTests
             o.Grace = TimeSpan.FromMinutes(10);
         });
         SessionInfo info = await registry.CreateAsync();
-        RedisKey key = $"{_prefix}{{{info.Id}}}:s";
+        RedisKey key = new RedisKeys(_prefix).Session(info.Id);
 
         SessionLease lease = await registry.BeginLeaseAsync(info.Id);
         string token = registry.HeldTokens(info.Id).Single();
@@ -79,7 +79,7 @@ public class RedisStoreLayoutTests
     {
         RedisSessionRegistry registry = Registry(configure: o => o.LeaseHolderTimeout = TimeSpan.FromMinutes(50));
         SessionInfo info = await registry.CreateAsync();
-        RedisKey key = $"{_prefix}{{{info.Id}}}:s";
+        RedisKey key = new RedisKeys(_prefix).Session(info.Id);
         SessionLease lease = await registry.BeginLeaseAsync(info.Id);
         string token = registry.HeldTokens(info.Id).Single();
 
@@ -106,13 +106,13 @@ public class RedisStoreLayoutTests
 
         await registry.EndAsync(info.Id, new RevokedReason());
 
-        (await _db.KeyExistsAsync($"{_prefix}{{{info.Id}}}:s")).Should().BeFalse();
-        RedisKey tombstone = $"{_prefix}{{{info.Id}}}:t";
+        (await _db.KeyExistsAsync(new RedisKeys(_prefix).Session(info.Id))).Should().BeFalse();
+        RedisKey tombstone = new RedisKeys(_prefix).Tombstone(info.Id);
         (await _db.HashGetAsync(tombstone, "r")).Should().Be("revoked");
         (await _db.HashGetAsync(tombstone, "d")).Should().Be("An administrator revoked the session.");
         (await _db.KeyTimeToLiveAsync(tombstone)).Should().BeCloseTo(TimeSpan.FromHours(2), TimeSpan.FromSeconds(5));
-        (await _db.SortedSetLengthAsync(_prefix + "deadlines")).Should().Be(0);
-        (await _db.SortedSetLengthAsync(_prefix + "ledger")).Should().Be(1);
+        (await _db.SortedSetLengthAsync(new RedisKeys(_prefix).Deadlines(0))).Should().Be(0);
+        (await _db.SortedSetLengthAsync(new RedisKeys(_prefix).Ledger(0))).Should().Be(1);
         IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
         var keys = new List<string>();
         await foreach (RedisKey k in server.KeysAsync(pattern: _prefix + "*"))
@@ -120,7 +120,7 @@ public class RedisStoreLayoutTests
             keys.Add(k!);
         }
 
-        keys.Should().BeEquivalentTo([(string)tombstone!, _prefix + "ledger", _prefix + "ledger:seq"]);
+        keys.Should().BeEquivalentTo([(string)tombstone!, new RedisKeys(_prefix).Ledger(0), (new RedisKeys(_prefix).Base(0) + "ledger:seq")]);
     }
 
     [Test]
@@ -128,7 +128,7 @@ public class RedisStoreLayoutTests
     {
         RedisSessionRegistry registry = Registry(configure: o => o.TouchWriteTolerance = TimeSpan.FromSeconds(1));
         SessionInfo info = await registry.CreateAsync();
-        RedisKey key = $"{_prefix}{{{info.Id}}}:s";
+        RedisKey key = new RedisKeys(_prefix).Session(info.Id);
 
         _clock.Advance(Duration.FromMilliseconds(999));
         (await registry.TouchAsync(info.Id)).Session.LastActiveAt.Should().Be(TestTime.Start, "within the tolerance nothing moves");
@@ -204,7 +204,7 @@ public class RedisStoreLayoutTests
         foreach (SessionId id in ended.Take(10))
         {
             (await ledger.FindAsync(id)).Should().BeNull();
-            (await _db.KeyExistsAsync($"{_prefix}{{{id}}}:t")).Should().BeFalse("trimmed tombstones are deleted, not just unindexed");
+            (await _db.KeyExistsAsync(new RedisKeys(_prefix).Tombstone(id))).Should().BeFalse("trimmed tombstones are deleted, not just unindexed");
         }
 
         foreach (SessionId id in ended.Skip(10))
@@ -221,8 +221,8 @@ public class RedisStoreLayoutTests
         SessionId quota = SessionId.New();
         SessionId garbage = SessionId.New();
         long micros = TestTime.Start.ToUnixTimeTicks() / 10;
-        await _db.HashSetAsync($"{_prefix}{{{quota}}}:t", [new("r", "quota"), new("x", micros), new("a", micros)]);
-        await _db.HashSetAsync($"{_prefix}{{{garbage}}}:t", [new("r", "Not A Code!"), new("x", micros), new("a", micros)]);
+        await _db.HashSetAsync(new RedisKeys(_prefix).Tombstone(quota), [new("r", "quota"), new("x", micros), new("a", micros)]);
+        await _db.HashSetAsync(new RedisKeys(_prefix).Tombstone(garbage), [new("r", "Not A Code!"), new("x", micros), new("a", micros)]);
 
         ExpiryReason reason = (await ledger.FindAsync(quota))!.Reason;
         reason.Code.Should().Be("quota");

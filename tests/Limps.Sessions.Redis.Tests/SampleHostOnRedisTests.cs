@@ -24,7 +24,7 @@ public class SampleHostOnRedisTests
         IHandleStore<SampleBasket> baskets = app.Services.GetRequiredService<IHandleStore<SampleBasket>>();
         baskets.Should().BeOfType<RedisHandleStore<SampleBasket>>();
         string basket = await baskets.CreateAsync(SampleBasket.Empty, "user:alice");
-        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync($"{prefix}h:basket:{{{basket}}}:s")).Should().BeTrue();
+        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync(new RedisKeys(prefix + "h:basket:").Session(SessionId.Parse(basket)))).Should().BeTrue();
         await app.StopAsync();
     }
 

@@ -5,7 +5,10 @@ namespace Limps.Sessions.Load.Load;
 /// <param name="Name">The name in the table.</param>
 /// <param name="LimpsOn">Whether the Limps check is on the MCP endpoint.</param>
 /// <param name="NeedsRedis">Whether the variant needs its own redis-server.</param>
-internal sealed record Variant(string Key, string Name, bool LimpsOn, bool NeedsRedis)
+/// <param name="HostCount">How many hosts serve it; the clients are spread over them round-robin (one Redis for all).</param>
+/// <param name="Cluster">Whether its Redis is a three-master Redis Cluster.</param>
+/// <param name="ShardCount">The hosts' <c>Limps:Sessions:Redis:ShardCount</c>.</param>
+internal sealed record Variant(string Key, string Name, bool LimpsOn, bool NeedsRedis, int HostCount = 1, bool Cluster = false, int ShardCount = 1)
 {
     /// <summary>The configuration key the sample host reads its Redis connection from.</summary>
     public const string RedisConfigurationKey = "Limps:Sessions:Redis:Configuration";
@@ -16,6 +19,16 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
 
     /// <summary>A second SDK-alone host, on request: its ratio to the first shows how much of a difference is noise.</summary>
     public static readonly Variant SdkControl = new("sdk-control", "SDK alone again", LimpsOn: false, NeedsRedis: false);
+
+    /// <summary>Two hosts sharing one redis-server: the single-node side of the cluster comparison.</summary>
+    public static readonly Variant Redis2 = new("redis-2", "Limps on Redis, 2 hosts", LimpsOn: true, NeedsRedis: true, HostCount: 2);
+
+    /// <summary>Two hosts sharing a three-master Redis Cluster, the session space in 16 shards.</summary>
+    public static readonly Variant Cluster2 = new("cluster-2", "Limps on a cluster, 2 hosts", LimpsOn: true, NeedsRedis: true, HostCount: 2, Cluster: true, ShardCount: 16);
+
+    /// <summary>One host on one redis-server with the session space in 16 shards: what sharding costs a single node.</summary>
+    public static readonly Variant RedisSharded = new("redis-16", "Limps on Redis, 16 shards", LimpsOn: true, NeedsRedis: true, ShardCount: 16);
+
 
     /// <summary>A tool call that uses a basket handle, served by the sample's hand-written baskets: no Limps at all.</summary>
     public static readonly Variant BasketPlain = new("basket-plain", "baskets by hand (no Limps)", LimpsOn: false, NeedsRedis: false)
@@ -49,7 +62,9 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
         LimpsHandles = true,
     };
 
-    public static IReadOnlyList<Variant> All { get; } = [SdkAlone, InMemory, Redis, SdkControl, BasketPlain, BasketMemory, BasketHandlesOnly, BasketRedis];
+
+    public static IReadOnlyList<Variant> All { get; } =
+        [SdkAlone, InMemory, Redis, SdkControl, Redis2, Cluster2, RedisSharded, BasketPlain, BasketMemory, BasketHandlesOnly, BasketRedis];
 
     /// <summary>The tool the handle variants call: it reads a basket, so the state's size stays the same all run long.</summary>
     public const string BasketTool = "get_basket";
@@ -73,6 +88,11 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
         if (redisConfiguration is not null)
         {
             yield return $"--{RedisConfigurationKey}={redisConfiguration}";
+        }
+
+        if (ShardCount > 1)
+        {
+            yield return FormattableString.Invariant($"--Limps:Sessions:Redis:ShardCount={ShardCount}");
         }
 
         foreach (string arg in ExtraHostArgs)

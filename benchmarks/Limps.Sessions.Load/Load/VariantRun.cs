@@ -15,6 +15,12 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
 
     public RedisServer? Redis { get; private set; }
 
+    /// <summary>The hosts after the first, for a variant served by several (the clients take turns over all).</summary>
+    public List<SampleHostProcess> MoreHosts { get; } = [];
+
+    /// <summary>The variant's Redis Cluster, when it has one instead of a redis-server.</summary>
+    public RedisCluster? Cluster { get; set; }
+
     /// <summary>Why the variant did not run, when it did not.</summary>
     public string? Skipped { get; set; }
 
@@ -34,9 +40,10 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
 
     public async Task ConnectClientsAsync(int count, int callsPerClientPerRound, CancellationToken cancellationToken)
     {
+        SampleHostProcess[] hosts = [Host!, .. MoreHosts];
         for (int i = 0; i < count; i++)
         {
-            _clients.Add(await McpLoadClient.ConnectAsync(Host!.Address, Variant.Tool, cancellationToken).ConfigureAwait(false));
+            _clients.Add(await McpLoadClient.ConnectAsync(hosts[i % hosts.Length].Address, Variant.Tool, cancellationToken).ConfigureAwait(false));
         }
 
         _latencyBuffers = [.. Enumerable.Range(0, count).Select(_ => new long[callsPerClientPerRound])];
@@ -54,6 +61,42 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
         {
             await Redis.PauseAsync().ConfigureAwait(false);
         }
+
+        foreach (SampleHostProcess host in MoreHosts)
+        {
+            await host.PauseAsync().ConfigureAwait(false);
+        }
+
+        if (Cluster is not null)
+        {
+            await Cluster.PauseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ResumeMoreAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.ResumeAsync().ConfigureAwait(false);
+        }
+
+        foreach (SampleHostProcess host in MoreHosts)
+        {
+            await host.ResumeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Every host's spending, summed (null when one probe did not answer).
+    private async Task<ProbeReading?> ReadProbesAsync(CancellationToken cancellationToken)
+    {
+        ProbeReading? total = await Host!.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+        foreach (SampleHostProcess host in MoreHosts)
+        {
+            ProbeReading? reading = await host.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+            total = total is { } t && reading is { } r ? t + r : null;
+        }
+
+        return total;
     }
 
     /// <summary>Runs every client in a closed loop for the given time; records the round unless it is a warm-up.
@@ -65,6 +108,7 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
             await Redis.ResumeAsync().ConfigureAwait(false);
         }
 
+        await ResumeMoreAsync().ConfigureAwait(false);
         await Host!.ResumeAsync().ConfigureAwait(false);
         try
         {
@@ -92,6 +136,7 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
             await Redis.ResumeAsync().ConfigureAwait(false);
         }
 
+        await ResumeMoreAsync().ConfigureAwait(false);
         await Host!.ResumeAsync().ConfigureAwait(false);
         try
         {
@@ -115,14 +160,14 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
 
     private async Task<RoundResult> MeasureAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
     {
-        ProbeReading? before = await Host!.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+        ProbeReading? before = await ReadProbesAsync(cancellationToken).ConfigureAwait(false);
         long start = Stopwatch.GetTimestamp();
         long deadline = start + (long)(length.TotalSeconds * Stopwatch.Frequency);
         Task<(int Succeeded, int Failed)>[] loops = [.. _clients.Select((client, i) =>
             Task.Run(() => client.RunAsync(deadline, _latencyBuffers[i], cancellationToken), cancellationToken))];
         (int Succeeded, int Failed)[] counts = await Task.WhenAll(loops).ConfigureAwait(false);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        ProbeReading? after = await Host.ReadProbeAsync(cancellationToken).ConfigureAwait(false);
+        ProbeReading? after = await ReadProbesAsync(cancellationToken).ConfigureAwait(false);
 
         var result = new RoundResult(
             counts.Sum(c => c.Succeeded),
@@ -159,6 +204,18 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
         {
             await Redis.DisposeAsync().ConfigureAwait(false);
             Redis = null;
+        }
+
+        foreach (SampleHostProcess host in MoreHosts)
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+        }
+
+        MoreHosts.Clear();
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync().ConfigureAwait(false);
+            Cluster = null;
         }
     }
 }

@@ -144,6 +144,7 @@ public static class LimpsSessionsRedisBuilderExtensions
         services.Configure<LimpsSessionsOptions>(o => o.CloseSessionsOnShutdown = false);
 
         services.AddHostedService<RedisEndAnnouncements>();
+        services.AddHostedService<RedisClusterCheck>();
         return builder;
     }
 

@@ -32,6 +32,10 @@ internal static partial class RedisLog
         Message = "Too many store writes wait for Redis; dropped the oldest ({Kind} on session {SessionId}). It is harmless: a lease lapses by itself, an unused session idles out.")]
     public static partial void PendingWriteDropped(ILogger logger, string sessionId, string kind);
 
+    [LoggerMessage(EventId = 215, EventName = "ClusterWithOneShard", Level = LogLevel.Warning,
+        Message = "Redis is a cluster and Limps:Sessions:Redis:ShardCount is 1: every session is in one hash slot, served by one master. Set ShardCount (for example 16, the same on every replica) to spread them over the masters.")]
+    public static partial void ClusterWithOneShard(ILogger logger);
+
     // Handle events keep the ids and names of the in-memory handle store's, so one filter finds both.
     [LoggerMessage(EventId = 40, EventName = "HandleOwnerMismatch", Level = LogLevel.Warning,
         Message = "A {Kind} handle {Handle} was used by a caller other than its owner; it was answered as unknown and not touched.")]

@@ -28,8 +28,9 @@ namespace Limps.Sessions.Redis;
 /// handle's deadline passes between the two, the write answers that it expired.
 /// </para>
 /// <para>
-/// The per-owner cap is exact across replicas: each owner's live handles are kept in an index that the creating script
-/// counts and every end updates.
+/// The per-owner cap is exact across replicas (and shards): each owner's live handles are kept in an index that the
+/// creating script counts and every end updates; with several shards, an owner's handles are minted into the shard of
+/// the owner's index.
 /// </para>
 /// </remarks>
 /// <typeparam name="TState">The application's state kept per handle.</typeparam>
@@ -102,7 +103,7 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
         }
 
         byte[] json = _serializer.Serialize(state);
-        SessionId id = _format.NewHandle();
+        SessionId id = NewHandle(owner);
         for (int attempt = 0; ; attempt++)
         {
             try
@@ -249,6 +250,27 @@ public sealed class RedisHandleStore<TState> : IHandleStore<TState>, IDisposable
     {
         _registry.Dispose();
         _meters.Dispose();
+    }
+
+    // With several shards, an owner's handles are minted into the owner's shard (a fresh random id until one hashes
+    // there: the shard count tries on average), so the owner's index and every handle in it share one hash slot and the
+    // per-owner cap stays exact, counted in the same script that creates the handle.
+    private SessionId NewHandle(string? owner)
+    {
+        RedisKeys keys = _registry.Keys;
+        SessionId id = _format.NewHandle();
+        if (owner is null || keys.ShardCount == 1)
+        {
+            return id;
+        }
+
+        int shard = keys.ShardOfOwner(owner);
+        while (keys.ShardOf(id) != shard)
+        {
+            id = _format.NewHandle();
+        }
+
+        return id;
     }
 
     private TState Deserialize(byte[]? json, string handle) =>

@@ -44,7 +44,7 @@ public sealed class RedisExpiryLedger : IExpiryLedger
     public async ValueTask<bool> RecordAsync(ExpiredSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
-        RedisValue[] args = _store.Arguments(7);
+        RedisValue[] args = _store.Arguments(session.Id, 7);
         args[RedisSessionStore.Own(0)] = session.Id.ToString();
         args[RedisSessionStore.Own(1)] = session.Reason.Code;
         args[RedisSessionStore.Own(2)] = RedisSessionStore.DescriptionToStore(session.Reason);
@@ -89,15 +89,10 @@ public sealed class RedisExpiryLedger : IExpiryLedger
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<int> PruneAsync(CancellationToken cancellationToken = default)
-    {
-        RedisResult dropped = await _store.EvaluateAsync(
-            RedisScripts.Prune, _store.Keys.Ledger, _store.Arguments(0), cancellationToken).ConfigureAwait(false);
-        return (int)(long)dropped;
-    }
+    public ValueTask<int> PruneAsync(CancellationToken cancellationToken = default) => _store.PruneAsync(cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<int> CountAsync(CancellationToken cancellationToken = default) =>
-        (int)await _store.RunAsync(db => db.SortedSetLengthAsync(_store.Keys.Ledger), cancellationToken).ConfigureAwait(false);
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) =>
+        _store.SumOverShardsAsync(shard => _store.Keys.Ledger(shard), cancellationToken);
 }

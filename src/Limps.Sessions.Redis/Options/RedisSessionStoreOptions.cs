@@ -97,6 +97,23 @@ public sealed class RedisSessionStoreOptions : IValidatableObject
     public int SweepBatchSize { get; set; } = 256;
 
     /// <summary>
+    /// Gets or sets into how many shards the session space is split. Each shard's keys (its sessions, tombstones,
+    /// schedule and ledger index) share one Redis Cluster hash slot, a session lives in the shard its id hashes to, and
+    /// every script works in one shard; so on a Redis Cluster the shards, and the load, spread over the masters. Sweeps,
+    /// counts and <see cref="ISessionRegistry.EndAllAsync"/> visit every shard. With more than one shard the capacities
+    /// are enforced per shard: each shard holds at most its share (the total divided by the shard count, rounded up) of
+    /// <see cref="LimpsSessionsOptions.MaxSessions"/> live sessions and of <see cref="LimpsSessionsOptions.MaxLedgerEntries"/>
+    /// tombstones, so the totals are never exceeded but refusals can start a little before them, and the ledger drops
+    /// the oldest tombstone of a shard rather than of all (a handle kind's per-owner cap stays exact: an owner's handles
+    /// share a shard).
+    /// Default: 1 (one slot, exactly the single-node behaviour; right for a standalone Redis). On a cluster, use a few
+    /// shards per master, for example 16 for three to eight masters. Every replica must use the same count; changing it
+    /// moves every key, so sessions in Redis at the time are lost. Allowed: 1 to 1024.
+    /// </summary>
+    [KeyedRange(1, RedisShards.MaxShardCount, ErrorMessage = "Limps:Sessions:Redis:ShardCount must be between {1} and {2}.")]
+    public int ShardCount { get; set; } = 1;
+
+    /// <summary>
     /// Gets or sets whether ends are announced on a Redis channel so that every replica's
     /// <see cref="ISessionLifecycleObserver"/>s hear of every end (those on the replica that ended it at once, the
     /// others through the channel, at most once and best effort). This is how each replica's MCP server releases its

@@ -14,7 +14,7 @@ public sealed partial class RedisSessionRegistry
     /// </summary>
     internal async ValueTask<StateRead> UseForOwnerAsync(SessionId id, string? owner, CancellationToken cancellationToken)
     {
-        RedisValue[] args = _store.Arguments(8);
+        RedisValue[] args = _store.Arguments(id, 8);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = "t";
         args[RedisSessionStore.Own(2)] = _store.TouchToleranceMicros;
@@ -35,7 +35,7 @@ public sealed partial class RedisSessionRegistry
     internal async ValueTask<StateWrite> WriteStateAsync(
         SessionId id, string? owner, long expectedVersion, byte[] state, CancellationToken cancellationToken)
     {
-        RedisValue[] args = _store.Arguments(5);
+        RedisValue[] args = _store.Arguments(id, 5);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = expectedVersion;
         args[RedisSessionStore.Own(2)] = state;
@@ -64,7 +64,7 @@ public sealed partial class RedisSessionRegistry
     internal async ValueTask<(bool Ended, StateRead Answer)> EndForOwnerAsync(
         SessionId id, string? owner, ExpiryReason reason, CancellationToken cancellationToken)
     {
-        RedisValue[] args = _store.Arguments(6);
+        RedisValue[] args = _store.Arguments(id, 6);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = reason.Code;
         args[RedisSessionStore.Own(2)] = RedisSessionStore.DescriptionToStore(reason);

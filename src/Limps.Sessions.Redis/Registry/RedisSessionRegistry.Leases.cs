@@ -149,7 +149,7 @@ public sealed partial class RedisSessionRegistry
         Task<RedisResult> release;
         try
         {
-            lease.Sent = ReleaseArguments(lease.Id, lease.Token, _store.Arguments(_releaseArguments));
+            lease.Sent = ReleaseArguments(lease.Id, lease.Token, _store.Arguments(lease.Id, _releaseArguments));
             release = _store.SendAsync(RedisScripts.Release, lease.Key, lease.Sent, CancellationToken.None);
         }
 #pragma warning disable CA1031 // Nobody waits for the release: whatever went wrong, it is retried, never thrown.
@@ -222,7 +222,7 @@ public sealed partial class RedisSessionRegistry
 
     private RedisValue[] ReleaseArguments(SessionId id, string token, RedisValue[]? args = null)
     {
-        args ??= _store.Arguments(2);
+        args ??= _store.Arguments(id, 2);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = token;
         return args;
@@ -254,7 +254,7 @@ public sealed partial class RedisSessionRegistry
         var renewals = new List<Task<RedisResult>>(bySession.Count);
         foreach ((SessionId id, List<string> tokens) in bySession)
         {
-            RedisValue[] args = _store.Arguments(1 + tokens.Count);
+            RedisValue[] args = _store.Arguments(id, 1 + tokens.Count);
             args[RedisSessionStore.Own(0)] = id.ToString();
             for (int i = 0; i < tokens.Count; i++)
             {

@@ -52,7 +52,7 @@ public sealed partial class RedisSessionRegistry
                 await ReleaseInStoreAsync(write.Id, write.Token).ConfigureAwait(false);
                 break;
             case PendingWriteKind.Abandon:
-                RedisValue[] args = _store.Arguments(2);
+                RedisValue[] args = _store.Arguments(write.Id, 2);
                 args[RedisSessionStore.Own(0)] = write.Id.ToString();
                 args[RedisSessionStore.Own(1)] = write.Token;
                 await _store.EvaluateAsync(RedisScripts.Abandon, _store.Keys.Session(write.Id), args, CancellationToken.None)

@@ -121,13 +121,13 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         for (int attempt = 0; ; attempt++)
         {
             string incarnation = RedisSessionStore.NewToken();
-            RedisValue[] args = _store.Arguments(state is null ? 6 : 8);
+            RedisValue[] args = _store.Arguments(sessionId, state is null ? 6 : 8);
             args[RedisSessionStore.Own(0)] = sessionId.ToString();
             args[RedisSessionStore.Own(1)] = owner ?? string.Empty;
             args[RedisSessionStore.Own(2)] = owner is null ? 0 : 1;
             args[RedisSessionStore.Own(3)] = metadataJson;
             args[RedisSessionStore.Own(4)] = incarnation;
-            args[RedisSessionStore.Own(5)] = _store.MaxSessions;
+            args[RedisSessionStore.Own(5)] = _store.MaxSessionsPerShard;
             if (state is not null)
             {
                 args[RedisSessionStore.Own(6)] = state;
@@ -204,7 +204,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
             return false;
         }
 
-        RedisValue[] args = _store.Arguments(3);
+        RedisValue[] args = _store.Arguments(id, 3);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = reason.Code;
         args[RedisSessionStore.Own(2)] = RedisSessionStore.DescriptionToStore(reason);
@@ -242,12 +242,15 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         var ids = new List<SessionId>();
         try
         {
-            await foreach (SortedSetEntry entry in _store.Database.SortedSetScanAsync(_store.Keys.Deadlines, pageSize: 512)
-                               .WithCancellation(cancellationToken).ConfigureAwait(false))
+            for (int shard = 0; shard < _store.Keys.ShardCount; shard++)
             {
-                if (SessionId.TryParse((string?)entry.Element, out SessionId id))
+                await foreach (SortedSetEntry entry in _store.Database.SortedSetScanAsync(_store.Keys.Deadlines(shard), pageSize: 512)
+                                   .WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
-                    ids.Add(id);
+                    if (SessionId.TryParse((string?)entry.Element, out SessionId id))
+                    {
+                        ids.Add(id);
+                    }
                 }
             }
         }
@@ -267,9 +270,14 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>The sum of every shard's schedule, read together (one round trip per shard, pipelined).</remarks>
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
-    public async ValueTask<int> CountAsync(CancellationToken cancellationToken = default) =>
-        (int)await _store.RunAsync(db => db.SortedSetLengthAsync(_store.Keys.Deadlines), cancellationToken).ConfigureAwait(false);
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) =>
+        _store.SumOverShardsAsync(shard => _store.Keys.Deadlines(shard), cancellationToken);
+
+    /// <summary>Counts the tombstones in every shard's ledger index (tests, and the handle stores' harness).</summary>
+    internal Task<int> LedgerCountAsync() =>
+        _store.SumOverShardsAsync(shard => _store.Keys.Ledger(shard), CancellationToken.None).AsTask();
 
     /// <summary>Stops the lease renewals and disposes the standalone meter, if the registry created one.</summary>
     public void Dispose()
@@ -309,7 +317,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     private RedisValue[] AccessArguments(
         SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, bool shortAnswer)
     {
-        RedisValue[] args = shortAnswer ? _store.Arguments(_leaseArguments) : _store.Arguments(checkOwner ? 7 : 4);
+        RedisValue[] args = shortAnswer ? _store.Arguments(id, _leaseArguments) : _store.Arguments(id, checkOwner ? 7 : 4);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = access switch
         {

@@ -6,14 +6,15 @@ namespace Limps.Sessions.Redis;
 /// </summary>
 /// <remarks>
 /// <para>Instants are Unix microseconds (integers below 2^53, exact in Lua's doubles) and are always written with
-/// <c>fmt</c>: Lua's default number formatting would print them in exponent form. Keys (see <see cref="RedisKeys"/>):
-/// <c>P{id}:s</c> the session hash (c created, a last active, n lease fields, l:&lt;token&gt; one lease each with
-/// its expiry in Redis milliseconds, g incarnation, o owner, m metadata; for a handle st its state as JSON and sv
-/// that state's version), <c>Pown:&lt;owner&gt;</c> the zset of an owner's live handles (handle stores only),
-/// <c>P{id}:t</c> the tombstone hash (r reason code, d description of a custom reason, x expired at, a last active,
-/// o owner),
-/// <c>Pdeadlines</c> the zset of scheduled checks, <c>Pledger</c> the zset of tombstones by recording order,
-/// <c>Pledger:seq</c> its counter, and the channel <c>Pended</c>.</para>
+/// <c>fmt</c>: Lua's default number formatting would print them in exponent form. Keys (see <see cref="RedisKeys"/>),
+/// all built from B, the shard's key base <c>&lt;prefix&gt;{&lt;tag&gt;}:</c> (ARGV 1), so one script touches one hash
+/// slot: <c>B&lt;id&gt;:s</c> the session hash (c created, a last active, n lease fields, l:&lt;token&gt; one lease each
+/// with its expiry in Redis milliseconds, g incarnation, o owner, m metadata; for a handle st its state as JSON and sv
+/// that state's version), <c>Bown:&lt;owner&gt;</c> the zset of an owner's live handles (handle stores only; an
+/// owner's handles are in the owner's shard), <c>B&lt;id&gt;:t</c> the tombstone hash (r reason code, d description of
+/// a custom reason, x expired at, a last active, o owner), <c>Bdeadlines</c> the shard's zset of scheduled checks,
+/// <c>Bledger</c> the shard's zset of tombstones by recording order, <c>Bledger:seq</c> its counter, and the store's
+/// channel <c>&lt;prefix&gt;ended</c>.</para>
 /// <para>Every write may be repeated, or lapses by itself: a command the caller gave up on (its answer came too late)
 /// may still have run, so nothing it leaves behind may need that answer to be undone. Leases carry a token the caller
 /// chose and expire unless renewed; a create the caller never heard back from is taken back by its incarnation.</para>

@@ -22,7 +22,6 @@ internal sealed class RedisSessionStore
     private readonly IConnectionMultiplexer _connection;
     private readonly IClock _clock;
     private readonly TimeSpan _timeout;
-    private readonly RedisValue _prefix;
     private readonly RedisValue _idleMicros;
     private readonly RedisValue _lifetimeMicros;
     private readonly RedisValue _retentionMicros;
@@ -47,33 +46,27 @@ internal sealed class RedisSessionStore
         options.ThrowIfInvalid();
         RedisSessionStoreOptionsValidator.ThrowIfInvalid(redisOptions);
         ArgumentNullException.ThrowIfNull(clock);
-        if (connection.GetServers().Any(server => server.ServerType == ServerType.Cluster))
-        {
-            throw new NotSupportedException(
-                "Limps.Sessions.Redis does not support Redis Cluster: its scripts touch a session's keys and the shared "
-                + "schedule and ledger index in one atomic call, which a cluster only allows within one hash slot. Use a "
-                + "standalone primary (optionally with replicas and Sentinel).");
-        }
-
         _connection = connection;
         _clock = clock;
         _timeout = redisOptions.OperationTimeout;
         Database = connection.GetDatabase(redisOptions.Database);
         // A handle kind keeps its keys under a prefix of its own, derived from the validated one.
         keyPrefix ??= redisOptions.KeyPrefix;
-        Keys = new RedisKeys(keyPrefix);
+        Keys = new RedisKeys(keyPrefix, redisOptions.ShardCount);
         Options = options;
         RedisOptions = redisOptions;
         ReplicaId = NewToken();
         MaxSessions = options.MaxSessions;
+        // Each shard enforces its share of the capacities in the same script that adds to it (a script sees one shard
+        // only); with one shard (the default) that is the whole capacity, exactly.
+        MaxSessionsPerShard = PerShard(options.MaxSessions, redisOptions.ShardCount);
         TouchToleranceMicros = MicrosUp(redisOptions.TouchWriteTolerance.Ticks);
         LeaseMillis = (long)redisOptions.LeaseHolderTimeout.TotalMilliseconds;
 
-        _prefix = keyPrefix;
         _idleMicros = MicrosUp(options.IdleTimeout.Ticks);
         _lifetimeMicros = MicrosUp(options.MaxLifetime.Ticks);
         _retentionMicros = MicrosUp(options.LedgerRetention.Ticks);
-        _ledgerCapacity = options.MaxLedgerEntries;
+        _ledgerCapacity = PerShard(options.MaxLedgerEntries, redisOptions.ShardCount);
         _graceMillis = (long)Math.Ceiling(redisOptions.Grace.TotalMilliseconds);
         _replicaId = ReplicaId;
         _skewMicros = MicrosUp(redisOptions.MaxClockSkew.Ticks);
@@ -95,6 +88,9 @@ internal sealed class RedisSessionStore
     public string ReplicaId { get; }
 
     public int MaxSessions { get; }
+
+    /// <summary>Gets how many live sessions one shard may hold: <see cref="MaxSessions"/> divided by the shard count, rounded up.</summary>
+    public int MaxSessionsPerShard { get; }
 
     public long TouchToleranceMicros { get; }
 
@@ -139,13 +135,26 @@ internal sealed class RedisSessionStore
         return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
     }
 
-    /// <summary>Builds the arguments of a script: the common ones (with the clock read now), then its own.</summary>
-    public RedisValue[] Arguments(int extra) => Arguments(extra, args: null);
+    /// <summary>A capacity divided among shards, rounded up.</summary>
+    public static int PerShard(int total, int shardCount) => (int)(((long)total + shardCount - 1) / shardCount);
 
-    /// <summary>Fills an array from a pool with the common arguments; the caller fills its own.</summary>
-    public RedisValue[] Arguments(RedisArgumentPool pool) => Arguments(pool.Length - CommonArgumentCount, pool.Rent());
+    /// <summary>Builds the arguments of a script about one session: it runs in the session's shard.</summary>
+    public RedisValue[] Arguments(SessionId id, int extra) => Arguments(Keys.ShardOf(id), extra, args: null);
 
-    private RedisValue[] Arguments(int extra, RedisValue[]? args)
+    /// <summary>
+    /// Fills an array from a pool with the common arguments of a script about one session (it runs in the session's
+    /// shard); the caller fills its own.
+    /// </summary>
+    public RedisValue[] Arguments(SessionId id, RedisArgumentPool pool) =>
+        Arguments(Keys.ShardOf(id), pool.Length - CommonArgumentCount, pool.Rent());
+
+    /// <summary>
+    /// Builds the arguments of a script that runs in one shard: the common ones (the shard's key base, the clock read
+    /// now, the settings), then its own.
+    /// </summary>
+    public RedisValue[] Arguments(int shard, int extra) => Arguments(shard, extra, args: null);
+
+    private RedisValue[] Arguments(int shard, int extra, RedisValue[]? args)
     {
         long ticks = _clock.GetCurrentInstant().ToUnixTimeTicks();
         long down = Math.DivRem(ticks, TicksPerMicrosecond, out long rest);
@@ -158,7 +167,7 @@ internal sealed class RedisSessionStore
 
         long up = rest == 0 ? down : down + 1;
         args ??= new RedisValue[CommonArgumentCount + extra];
-        args[0] = _prefix;
+        args[0] = Keys.BaseValue(shard);
         args[1] = down;
         args[2] = up;
         args[3] = _idleMicros;
@@ -174,7 +183,7 @@ internal sealed class RedisSessionStore
         return args;
     }
 
-    /// <summary>Index of a script's first own argument in the array <see cref="Arguments(int)"/> returns.</summary>
+    /// <summary>Index of a script's first own argument in the array <see cref="Arguments(int, int)"/> returns.</summary>
     public static int Own(int index) => CommonArgumentCount + index;
 
     /// <summary>Runs a script by its digest, sending its text once when Redis does not have it (after a restart).</summary>
@@ -218,6 +227,38 @@ internal sealed class RedisSessionStore
     /// type at a key) says no more than that to the caller, and its message names the key too.
     /// </summary>
     public static bool IsFailure(Exception ex) => IsUnavailable(ex) || ex is RedisException;
+
+    /// <summary>Drops every shard's tombstones past retention or its capacity (one script per shard, sent together).</summary>
+    public async ValueTask<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        var prunes = new Task<RedisResult>[Keys.ShardCount];
+        for (int shard = 0; shard < prunes.Length; shard++)
+        {
+            prunes[shard] = EvaluateAsync(RedisScripts.Prune, Keys.Ledger(shard), Arguments(shard, 0), cancellationToken);
+        }
+
+        RedisResult[] dropped = await Task.WhenAll(prunes).ConfigureAwait(false);
+        return dropped.Sum(result => (int)(long)result);
+    }
+
+    /// <summary>Sums the sizes of one sorted set per shard (a schedule or a ledger index), read together.</summary>
+    public async ValueTask<int> SumOverShardsAsync(Func<int, RedisKey> key, CancellationToken cancellationToken)
+    {
+        if (Keys.ShardCount == 1)
+        {
+            return (int)await RunAsync(db => db.SortedSetLengthAsync(key(0)), cancellationToken).ConfigureAwait(false);
+        }
+
+        var lengths = new Task<long>[Keys.ShardCount];
+        for (int shard = 0; shard < lengths.Length; shard++)
+        {
+            RedisKey shardKey = key(shard);
+            lengths[shard] = RunAsync(db => db.SortedSetLengthAsync(shardKey), cancellationToken);
+        }
+
+        long[] counts = await Task.WhenAll(lengths).ConfigureAwait(false);
+        return (int)counts.Sum();
+    }
 
     /// <summary>Runs a plain command under the operation timeout, mapping store failures.</summary>
     public async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> command, CancellationToken cancellationToken)

@@ -6,8 +6,9 @@ namespace Limps.Sessions.Redis;
 
 /// <summary>
 /// Stands in for a StackExchange.Redis exception inside <see cref="SessionStoreUnavailableException"/>: the same type
-/// name, message and stack trace, with every session id masked. Key names carry the id between braces (the hash tag),
-/// and the message of an exception inside the original is folded in the same way.
+/// name, message and stack trace, with every session id masked. Key names carry the id after the shard's hash tag
+/// (<c>&lt;prefix&gt;{&lt;tag&gt;}:&lt;id&gt;:s</c>), and the message of an exception inside the original is folded in
+/// the same way.
 /// </summary>
 internal sealed partial class RedisStoreFailure : Exception
 {
@@ -38,11 +39,22 @@ internal sealed partial class RedisStoreFailure : Exception
             : failure;
     }
 
-    /// <summary>Masks whatever stands between braces (a key's hash tag, where the store puts a session id).</summary>
-    public static string Mask(string text) => HashTag().Replace(text, match => "{" + MaskValue(match.Groups[1].Value) + "}");
+    /// <summary>
+    /// Masks the id in every session or tombstone key (what stands between the hash tag and <c>:s</c> or <c>:t</c>), then
+    /// whatever else stands between braces (long enough to be more than a shard's tag).
+    /// </summary>
+    public static string Mask(string text)
+    {
+        string keysMasked = SessionKey().Replace(text, match => "}:" + MaskValue(match.Groups[1].Value) + ":" + match.Groups[2].Value);
+        return HashTag().Replace(keysMasked, match => "{" + MaskValue(match.Groups[1].Value) + "}");
+    }
 
     private static string MaskValue(string value) =>
         SessionId.TryParse(value, out SessionId id) ? id.Masked : (value.Length <= 8 ? value : value[..8] + "...");
+
+    // Ids are visible ASCII and may hold ':', so the id ends at the last ':s'/':t' before a space, a quote or the end.
+    [GeneratedRegex(@"\}:(\S+?):([st])(?=[\s'"",;)\]]|$)", RegexOptions.CultureInvariant)]
+    private static partial Regex SessionKey();
 
     [GeneratedRegex(@"\{([^{}]*)\}", RegexOptions.CultureInvariant)]
     private static partial Regex HashTag();

@@ -56,7 +56,7 @@ public class RedisHandleRegistrationTests
         string handle = await store.CreateAsync(Basket.Of("apple"), "user:alice");
         handle.Should().StartWith("bsk_");
         (await store.UseAsync(handle, "user:alice")).Items.Should().Equal("apple");
-        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync($"{prefix}h:basket:{{{handle}}}:s"))
+        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync(new RedisKeys(prefix + "h:basket:").Session(SessionId.Parse(handle))))
             .Should().BeTrue("the basket is kept under the sessions' key prefix, shared by every replica");
         await app.StopAsync();
     }
@@ -92,7 +92,7 @@ public class RedisHandleRegistrationTests
         (await carts.UseAsync(cart)).Items.Should().Equal("pear");
         (await FluentActions.Awaiting(() => baskets.UseAsync(cart).AsTask()).Should().ThrowAsync<HandleUnavailableException>())
             .Which.Code.Should().Be(HandleErrorCodes.Invalid, "another kind's handle is refused before Redis is asked");
-        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync($"{prefix}h:cart:{{{cart}}}:s")).Should().BeTrue();
+        (await RedisTestServer.Connection.GetDatabase().KeyExistsAsync(new RedisKeys(prefix + "h:cart:").Session(SessionId.Parse(cart)))).Should().BeTrue();
         ((IDisposable)baskets).Dispose();
         ((IDisposable)carts).Dispose();
     }

@@ -24,7 +24,7 @@ public sealed class RedisHandleStoreContractTests : HandleStoreContractTests
             clock,
             store,
             observer,
-            async () => (int)await RedisTestServer.Connection.GetDatabase().SortedSetLengthAsync(store.KeyPrefix + "ledger"),
+            () => store.Registry.LedgerCountAsync(),
             store.Dispose);
     }
 }

@@ -137,13 +137,13 @@ public class RedisHandleStoreTests
         IDatabase db = RedisTestServer.Connection.GetDatabase();
         string handle = await store.CreateAsync(Basket.Of("apple"), Alice);
         string kindPrefix = _prefix + "h:basket:";
-        RedisKey hash = $"{kindPrefix}{{{handle}}}:s";
+        RedisKey hash = new RedisKeys(kindPrefix).Session(SessionId.Parse(handle));
 
         store.KeyPrefix.Should().Be(kindPrefix);
         (await db.HashGetAsync(hash, "st")).Should().Be("""{"Items":["apple"]}""");
         (await db.HashGetAsync(hash, "sv")).Should().Be(1);
         (await db.HashGetAsync(hash, "o")).Should().Be(Alice);
-        (await db.SortedSetScoreAsync(kindPrefix + "own:" + Alice, handle)).Should().NotBeNull();
+        (await db.SortedSetScoreAsync(new RedisKeys(kindPrefix).Owned(Alice), handle)).Should().NotBeNull();
         (await db.KeyTimeToLiveAsync(hash)).Should().NotBeNull("a handle's keys expire with it");
 
         await store.UpdateAsync(handle, Alice, b => b.Add("pear"));
@@ -151,9 +151,9 @@ public class RedisHandleStoreTests
 
         await store.DestroyAsync(handle, Alice);
         (await db.KeyExistsAsync(hash)).Should().BeFalse("the state goes with the handle");
-        (await db.SortedSetScoreAsync(kindPrefix + "own:" + Alice, handle)).Should().BeNull();
-        (await db.HashGetAsync($"{kindPrefix}{{{handle}}}:t", "o")).Should().Be(Alice, "the tombstone keeps the owner");
-        (await db.KeyExistsAsync($"{_prefix}{{{handle}}}:s")).Should().BeFalse("handles are not sessions");
+        (await db.SortedSetScoreAsync(new RedisKeys(kindPrefix).Owned(Alice), handle)).Should().BeNull();
+        (await db.HashGetAsync(new RedisKeys(kindPrefix).Tombstone(SessionId.Parse(handle)), "o")).Should().Be(Alice, "the tombstone keeps the owner");
+        (await db.KeyExistsAsync(new RedisKeys(_prefix).Session(SessionId.Parse(handle)))).Should().BeFalse("handles are not sessions");
     }
 
     [Test]
@@ -222,7 +222,7 @@ public class RedisHandleStoreTests
         proxy.HoldReplies();
         await FluentActions.Awaiting(async () => await store.CreateAsync(Basket.Of("apple"), Alice))
             .Should().ThrowAsync<SessionStoreUnavailableException>();
-        (await direct.SortedSetLengthAsync(store.KeyPrefix + "own:" + Alice)).Should().Be(1, "Redis created it all the same");
+        (await direct.SortedSetLengthAsync(new RedisKeys(store.KeyPrefix).Owned(Alice))).Should().Be(1, "Redis created it all the same");
         proxy.ReleaseReplies();
 
         (await Eventually.TrueAsync(async () =>
@@ -231,7 +231,7 @@ public class RedisHandleStoreTests
                 return store.Registry.PendingWrites == 0;
             }))
             .Should().BeTrue();
-        (await direct.SortedSetLengthAsync(store.KeyPrefix + "own:" + Alice)).Should().Be(0, "the owner's cap does not count it");
+        (await direct.SortedSetLengthAsync(new RedisKeys(store.KeyPrefix).Owned(Alice))).Should().Be(0, "the owner's cap does not count it");
         (await store.CountAsync()).Should().Be(0);
     }
 

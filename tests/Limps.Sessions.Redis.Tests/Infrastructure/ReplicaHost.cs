@@ -56,7 +56,8 @@ public sealed class ReplicaHost : IAsyncDisposable
         IConnectionMultiplexer connection,
         string prefix,
         FakeClock clock,
-        Action<LimpsSessionsOptions>? options = null)
+        Action<LimpsSessionsOptions>? options = null,
+        Action<RedisSessionStoreOptions>? redis = null)
     {
         var time = new FakeTimeProvider(TestTime.Start.ToDateTimeOffset());
         ReplicaHost? host = null;
@@ -67,7 +68,11 @@ public sealed class ReplicaHost : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton<IClock>(clock);
             builder.Services.AddSingleton<TimeProvider>(time);
-            builder.Services.AddLimpsSessions().UseRedis(connection).ConfigureRedis(o => o.KeyPrefix = prefix);
+            builder.Services.AddLimpsSessions().UseRedis(connection).ConfigureRedis(o =>
+            {
+                o.KeyPrefix = prefix;
+                redis?.Invoke(o);
+            });
 
             // Callers named in X-Test-User are authenticated (so their sessions are bound to them); others are anonymous.
             builder.Services.AddAuthentication(TestUserAuthenticationHandler.SchemeName)

@@ -1,5 +1,7 @@
 -- Shared by every script: the common arguments (ARGV 1-13) and the helpers. Each script's own arguments start at 14.
-local P = ARGV[1]
+-- ARGV 1 is the start of every key of the shard the script works in, hash tag included (<prefix>{<tag>}:): every key
+-- a script touches is built from it, so one script call touches one Redis Cluster hash slot.
+local B = ARGV[1]
 local now_dn = tonumber(ARGV[2])
 local now_up = tonumber(ARGV[3])
 local idle = tonumber(ARGV[4])
@@ -12,15 +14,16 @@ local skew = tonumber(ARGV[10])
 local announce = ARGV[11] == '1'
 local recheck = tonumber(ARGV[12])
 local lease_ms = tonumber(ARGV[13])
-local DL = P .. 'deadlines'
-local LG = P .. 'ledger'
-local SEQ = P .. 'ledger:seq'
+local DL = B .. 'deadlines'
+local LG = B .. 'ledger'
+local SEQ = B .. 'ledger:seq'
 
 local function fmt(n) return string.format('%.0f', n) end
-local function skey(id) return P .. '{' .. id .. '}:s' end
-local function tkey(id) return P .. '{' .. id .. '}:t' end
+local function skey(id) return B .. id .. ':s' end
+local function tkey(id) return B .. id .. ':t' end
 -- The index of one owner's live handles (handle stores only; sessions have none, and removing from it is then a no-op).
-local function okey(owner) return P .. 'own:' .. owner end
+-- Handles are minted into their owner's shard, so the index is always in the script's slot.
+local function okey(owner) return B .. 'own:' .. owner end
 
 -- Redis's own time in milliseconds, read at most once per script. Leases expire in it (not in a replica's clock):
 -- a lease is alive while its holder renews it, and only Redis sees every holder's renewals on one clock.
@@ -132,6 +135,8 @@ local function finish(id, key, code, desc, x, a, owner)
   if announce then
     local olen = -1
     if owner then olen = string.len(owner) end
+    -- The channel is the store's, not the shard's: the prefix is what comes before the hash tag.
+    local P = string.sub(B, 1, string.find(B, '{', 1, true) - 1)
     redis.call('PUBLISH', P .. 'ended', rid .. '\n' .. id .. '\n' .. code .. '\n' .. fmt(x) .. '\n' .. fmt(a) .. '\n'
       .. olen .. '\n' .. (owner or '') .. desc)
   end
