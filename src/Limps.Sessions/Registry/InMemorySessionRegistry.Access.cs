@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace Limps.Sessions;
 
-// Looking sessions up and touching them (the hot path: one dictionary hit and one compare-and-swap, no allocation),
+// Looking sessions up and touching them (the hot path: one table probe and one compare-and-swap, no allocation),
 // and the answers for ended ones.
 public sealed partial class InMemorySessionRegistry
 {
@@ -14,7 +14,7 @@ public sealed partial class InMemorySessionRegistry
     public ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
         Find(id, Access.Touch, cancellationToken);
 
-    // Kept out of the public methods: inlined there, the dictionary probe used up the JIT's inlining budget and left
+    // Kept out of the public methods: inlined there, the table probe used up the JIT's inlining budget and left
     // the small helpers below as calls.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> Find(SessionId id, Access access, CancellationToken cancellationToken)
@@ -24,11 +24,23 @@ public sealed partial class InMemorySessionRegistry
             return new ValueTask<SessionLookup>(SessionLookup.NotFound);
         }
 
-        if (!_sessions.TryGetValue(id.ToString(), out SessionEntry? entry))
+        if (_sessions.Find(id.ToString()) is not { } entry)
         {
             return FindInLedger(id, cancellationToken);
         }
 
+        return Answer(entry, access);
+    }
+
+    /// <summary>Finds the entry of a live (or just ended) session or handle, without touching it.</summary>
+    internal SessionEntry? FindEntry(SessionId id) => id.IsEmpty ? null : _sessions.Find(id.ToString());
+
+    /// <summary>Touches an entry found by <see cref="FindEntry"/>: the same answer as <see cref="TouchAsync"/> for its id.</summary>
+    internal ValueTask<SessionLookup> TouchEntry(SessionEntry entry) => Answer(entry, Access.Touch);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ValueTask<SessionLookup> Answer(SessionEntry entry, Access access)
+    {
         // The common case, answered in place: a live session well inside its deadlines, with nothing to write (a
         // lookup, or a touch within the same clock sample as the last activity, as is usual on a coarse clock).
         long now = NowTicks();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using NodaTime;
@@ -24,7 +23,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 {
     private const long TicksPerMicrosecond = 10;
 
-    private readonly ConcurrentDictionary<string, SessionEntry> _sessions = new();
+    private readonly SessionTable _sessions = new();
     private readonly DeadlineHeap _heap = new();
     private readonly Lock _heapLock = new();
     private readonly IClock _clock;
@@ -117,6 +116,9 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
             }
         }
     }
+
+    /// <summary>Gets how many entries the id table holds, live or ended and not yet removed, for tests.</summary>
+    internal int TableCount => _sessions.Count;
 
     /// <inheritdoc />
     public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) => new(Count);
