@@ -50,12 +50,14 @@ public sealed partial class InMemorySessionRegistry
             && (access == Access.Lookup || now <= LastActiveTicks(state))
             && entry.TryReadExtras(out SessionExtras? extras))
         {
-            return new ValueTask<SessionLookup>(SessionLookup.Active(Snapshot(entry, state, extras)));
+            return new ValueTask<SessionLookup>(SessionLookup.ActiveOf(Snapshot(entry, state, extras)));
         }
 
         return FindLive(entry, access);
     }
 
+    // Out of line: the common case above stays small enough for its helpers to inline and its frame to stay small.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> FindLive(SessionEntry entry, Access access)
     {
         SessionLookup answer = Visit(entry, access, out ValueTask pending);
@@ -123,13 +125,14 @@ public sealed partial class InMemorySessionRegistry
 
             if (next == state || Interlocked.CompareExchange(ref entry.State, next, state) == state)
             {
-                return SessionLookup.Active(Snapshot(entry, next, extras));
+                return SessionLookup.ActiveOf(Snapshot(entry, next, extras));
             }
         }
     }
 
     // True when now is before both the idle deadline and the lifetime end, so the session is certainly not due
     // (DueAt's deadline is never earlier than the smaller of the two). False says nothing: ask DueAt.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsWellInsideDeadlines(SessionEntry entry, long state, long now) =>
         now < LastActiveTicks(state) + _idleWindowTicks && now < entry.CreatedAtTicks + _lifetimeWindowTicks;
 
@@ -139,6 +142,7 @@ public sealed partial class InMemorySessionRegistry
         return answer;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> FindInLedger(SessionId id, CancellationToken cancellationToken)
     {
         ValueTask<ExpiredSession?> found = _ledger.FindAsync(id, cancellationToken);
@@ -166,6 +170,7 @@ public sealed partial class InMemorySessionRegistry
             ? ExpiredAnswer(tombstone)
             : SessionLookup.NotFound;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private SessionInfo Snapshot(SessionEntry entry, long state, SessionExtras? extras) =>
         new(entry.Id, entry.CreatedAtTicks + _epochUnixTicks, LastActiveTicks(state) + _epochUnixTicks, extras);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 
@@ -126,6 +127,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     /// <summary>Disposes the standalone meter, if the registry created one.</summary>
     public void Dispose() => _telemetry.Dispose();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long NowTicks() =>
         (_coarseClock is null ? _clock.GetCurrentInstant().ToUnixTimeTicks() : _coarseClock.UnixTicks) - _epochUnixTicks;
 

@@ -78,6 +78,7 @@ internal sealed class SessionEntry(SessionId id, int hash, long createdAtTicks, 
     /// Reads the extras of a live session. Call it after reading a State that was not ended: it returns false when the
     /// session has ended since (the tail is already the tombstone), and the caller reads State again.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryReadExtras(out SessionExtras? extras)
     {
         object? tail = Volatile.Read(ref _tail);
