@@ -38,7 +38,7 @@ public sealed partial class InMemorySessionRegistry
     }
 
     /// <inheritdoc />
-    /// <remarks>One dictionary probe: the owner is compared before the entry is touched.</remarks>
+    /// <remarks>One table probe: the owner is compared before the entry is touched.</remarks>
     public ValueTask<SessionLease> BeginLeaseForOwnerAsync(
         SessionId id, string? owner, CancellationToken cancellationToken = default)
     {

@@ -10,7 +10,7 @@ namespace Limps.Sessions;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Touch and lookup of a live session are one dictionary hit plus one compare-and-swap, and allocate nothing.
+/// Touch and lookup of a live session are one hash-table probe plus one compare-and-swap, and allocate nothing.
 /// Idle deadlines sit in a min-heap that touches never update; a sweep pops only the sessions whose scheduled
 /// deadline has passed and pushes back those that were used since, so it costs in proportion to the sessions that
 /// are due, not to all live sessions.
