@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,12 +15,13 @@ namespace Limps.Sessions;
 /// own (a handle is a valid <see cref="SessionId"/>, its owner the session's owner, the kind's options its session
 /// options), so idle and lifetime expiry, first-reason-wins, the sweep that costs in proportion to what is due, the
 /// bounded ledger, lifecycle observers, metrics (tagged <c>limps.handle.kind</c>) and masked logging are the ones
-/// sessions have. The store keeps each handle's owner and state beside its registry entry, and an index of each
-/// owner's handles for listing and the per-owner cap.
+/// sessions have. Each handle's state and owner live in its registry entry (the owner as one record shared by all of
+/// that owner's handles, which also counts them for the per-owner cap and lists them, linked through their entries),
+/// so a handle costs its registry entry and id and nothing beside them.
 /// </para>
 /// <para>
-/// A use of a live handle is two dictionary hits and a registry touch, and allocates nothing. Tombstones keep the
-/// owner, and an ended handle's reason is told only to its owner.
+/// A use of a live handle is one table probe and a touch of the entry it found, and allocates nothing. Tombstones keep
+/// the owner, and an ended handle's reason is told only to its owner.
 /// </para>
 /// </remarks>
 /// <typeparam name="TState">The application's state kept per handle.</typeparam>
@@ -29,8 +29,7 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
 {
     private readonly HandleKindOptions _kind;
     private readonly HandleFormat _format;
-    private readonly ConcurrentDictionary<string, HandleSlot<TState>> _slots = new();
-    private readonly OwnerIndex<TState> _owners = new();
+    private readonly OwnerIndex _owners = new();
     private readonly KindLedger _ledger;
     private readonly InMemorySessionRegistry _registry;
     private readonly HandleKindMeterFactory _meters;
@@ -79,8 +78,11 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
     /// <summary>Gets the ledger of ended handles, for tests.</summary>
     internal KindLedger Ledger => _ledger;
 
-    /// <summary>Gets how many handles have a state kept, for tests: live ones and ones ending right now.</summary>
-    internal int SlotCount => _slots.Count;
+    /// <summary>
+    /// Gets how many handle entries (each with its state) the store still holds anywhere, for tests: in the registry's
+    /// table, on its schedule, or in an owner's list, live or ended.
+    /// </summary>
+    internal int SlotCount => _registry.TableCount + _registry.ScheduledCount + _owners.LinkedCount();
 
     /// <inheritdoc />
     public async ValueTask<string> CreateAsync(TState state, string? owner = null, CancellationToken cancellationToken = default)
@@ -91,38 +93,41 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
         }
 
         SessionId id = _format.NewHandle();
-        var slot = new HandleSlot<TState>(id, owner, state);
-        if (owner is not null && !_owners.TryAdd(slot, _kind.MaxHandlesPerOwner))
+        HandleOwner? record = null;
+        if (owner is not null && (record = _owners.TryReserve(owner, _kind.MaxHandlesPerOwner)) is null)
         {
             // Overdue handles still count until something ends them; end them before refusing.
             await EndOverdueOfAsync(owner, cancellationToken).ConfigureAwait(false);
-            if (!_owners.TryAdd(slot, _kind.MaxHandlesPerOwner))
+            if ((record = _owners.TryReserve(owner, _kind.MaxHandlesPerOwner)) is null)
             {
                 HandleLog.HandleCapacityReached(_logger, _kind.Name, _kind.MaxHandlesPerOwner, perOwner: true);
                 throw new HandleCapacityExceededException(_kind.Name, _kind.MaxHandlesPerOwner, perOwner: true);
             }
         }
 
-        // The state is in place before the registry knows the handle, so an end (which drops the state) always finds it.
-        string key = id.ToString();
-        _slots[key] = slot;
         try
         {
-            await _registry.CreateAsync(id, owner, null, cancellationToken).ConfigureAwait(false);
+            await _registry.CreateHandleAsync(id, record, state, cancellationToken).ConfigureAwait(false);
         }
         catch (SessionCapacityExceededException)
         {
-            Forget(key, slot);
+            Unreserve(record);
             HandleLog.HandleCapacityReached(_logger, _kind.Name, _kind.MaxHandles, perOwner: false);
             throw new HandleCapacityExceededException(_kind.Name, _kind.MaxHandles, perOwner: false);
         }
         catch
         {
-            Forget(key, slot);
+            Unreserve(record);
             throw;
         }
 
-        return key;
+        // Linked once registered; a handle that ended meanwhile is skipped by the list and compacted away.
+        if (record is not null && _registry.FindEntry(id) is { } entry)
+        {
+            OwnerIndex.Link(record, entry);
+        }
+
+        return id.ToString();
     }
 
     /// <inheritdoc />
@@ -133,25 +138,25 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             return ValueTask.FromException<TState>(Invalid(handle));
         }
 
-        if (!_slots.TryGetValue(handle, out HandleSlot<TState>? slot))
+        if (_registry.FindEntry(id) is not { } entry)
         {
             return AnswerEndedAsync<TState>(id, handle, caller, cancellationToken);
         }
 
-        if (!IsOwnedBy(slot, caller))
+        if (!IsOwnedBy(entry, caller))
         {
             return ValueTask.FromException<TState>(Foreign(handle));
         }
 
-        ValueTask<SessionLookup> touched = _registry.TouchAsync(id, cancellationToken);
+        ValueTask<SessionLookup> touched = _registry.TouchEntry(entry);
         if (!touched.IsCompletedSuccessfully)
         {
-            return AwaitUseAsync(touched, slot, handle, caller, cancellationToken);
+            return AwaitUseAsync(touched, entry, handle, caller, cancellationToken);
         }
 
         SessionLookup lookup = touched.Result;
         return lookup.IsActive
-            ? new ValueTask<TState>(Read(slot))
+            ? new ValueTask<TState>(Read(entry))
             : AnswerNotLiveAsync<TState>(lookup, id, handle, caller, cancellationToken);
     }
 
@@ -165,12 +170,12 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             throw Invalid(handle);
         }
 
-        if (!_slots.TryGetValue(handle, out HandleSlot<TState>? slot))
+        if (_registry.FindEntry(id) is not { } entry)
         {
             return await AnswerEndedAsync<TState>(id, handle, caller, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!IsOwnedBy(slot, caller))
+        if (!IsOwnedBy(entry, caller))
         {
             throw Foreign(handle);
         }
@@ -184,15 +189,15 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
                 return await AnswerNotLiveAsync<TState>(lease.Lookup, id, handle, caller, cancellationToken).ConfigureAwait(false);
             }
 
-            lock (slot)
+            lock (entry)
             {
-                TState next = update(slot.State);
+                TState next = update(Read(entry));
                 if (next is null)
                 {
                     throw new InvalidOperationException($"The update of {_kind.Name} {HandleText.Mask(handle)} returned null; the state is unchanged.");
                 }
 
-                slot.State = next;
+                entry.Payload = next;
                 return next;
             }
         }
@@ -206,13 +211,13 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             throw Invalid(handle);
         }
 
-        if (!_slots.TryGetValue(handle, out HandleSlot<TState>? slot))
+        if (_registry.FindEntry(id) is not { } entry)
         {
             await AnswerEndedAsync<bool>(id, handle, caller, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        if (!IsOwnedBy(slot, caller))
+        if (!IsOwnedBy(entry, caller))
         {
             throw Foreign(handle);
         }
@@ -245,9 +250,9 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
         }
 
         var live = new List<HandleInfo>();
-        foreach (HandleSlot<TState> slot in _owners.Of(caller))
+        foreach (SessionEntry entry in _owners.Of(caller))
         {
-            SessionLookup lookup = await _registry.LookupAsync(slot.Id, cancellationToken).ConfigureAwait(false);
+            SessionLookup lookup = await _registry.LookupAsync(entry.Id, cancellationToken).ConfigureAwait(false);
             if (lookup.TryGetSession(out SessionInfo session))
             {
                 live.Add(HandleInfo.Of(session, _kind));
@@ -271,26 +276,19 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
         _meters.Dispose();
     }
 
-    private static bool IsOwnedBy(HandleSlot<TState> slot, string? caller) =>
-        string.Equals(slot.Owner, caller, StringComparison.Ordinal);
+    private static bool IsOwnedBy(SessionEntry entry, string? caller) =>
+        string.Equals(entry.Owner, caller, StringComparison.Ordinal);
 
-    // Read under the slot's lock: a state that is a struct larger than a word could otherwise tear mid-update.
-    private static TState Read(HandleSlot<TState> slot)
-    {
-        lock (slot)
-        {
-            return slot.State;
-        }
-    }
-
+    // The state is replaced whole (a boxed value for a struct state), so reading it needs no lock and never tears.
+    private static TState Read(SessionEntry entry) => (TState)entry.Payload!;
 
     private async ValueTask<TState> AwaitUseAsync(
-        ValueTask<SessionLookup> touched, HandleSlot<TState> slot, string handle, string? caller, CancellationToken cancellationToken)
+        ValueTask<SessionLookup> touched, SessionEntry entry, string handle, string? caller, CancellationToken cancellationToken)
     {
         SessionLookup lookup = await touched.ConfigureAwait(false);
         return lookup.IsActive
-            ? Read(slot)
-            : await AnswerNotLiveAsync<TState>(lookup, slot.Id, handle, caller, cancellationToken).ConfigureAwait(false);
+            ? Read(entry)
+            : await AnswerNotLiveAsync<TState>(lookup, entry.Id, handle, caller, cancellationToken).ConfigureAwait(false);
     }
 
     // The registry said the handle is not live. Its tombstone (from the ended entry or the ledger) is the answer when
@@ -332,26 +330,28 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
 
     private async ValueTask EndOverdueOfAsync(string owner, CancellationToken cancellationToken)
     {
-        foreach (HandleSlot<TState> slot in _owners.Of(owner))
+        foreach (SessionEntry entry in _owners.Of(owner))
         {
-            // A lookup ends a handle that is past its deadline; the end drops it from the owner's set.
-            await _registry.LookupAsync(slot.Id, cancellationToken).ConfigureAwait(false);
+            // A lookup ends a handle that is past its deadline; the end gives its count back.
+            await _registry.LookupAsync(entry.Id, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    // Runs once per handle, after the registry recorded its tombstone (which needed the owner kept here).
-    private void OnEnded(SessionId id)
+    // Runs once per handle, after the registry recorded its tombstone (which carries the owner).
+    private void OnEnded(ExpiredSession ended)
     {
-        if (_slots.TryRemove(id.ToString(), out HandleSlot<TState>? slot))
+        if (ended.Owner is not null)
         {
-            _owners.Remove(slot);
+            _owners.Release(ended.Owner);
         }
     }
 
-    private void Forget(string key, HandleSlot<TState> slot)
+    private void Unreserve(HandleOwner? record)
     {
-        _slots.TryRemove(new KeyValuePair<string, HandleSlot<TState>>(key, slot));
-        _owners.Remove(slot);
+        if (record is not null)
+        {
+            _owners.Release(record);
+        }
     }
 
     private sealed class EndListener(InMemoryHandleStore<TState> store) : ISessionLifecycleObserver
@@ -360,6 +360,6 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
         {
         }
 
-        public void OnSessionEnded(ExpiredSession session) => store.OnEnded(session.Id);
+        public void OnSessionEnded(ExpiredSession session) => store.OnEnded(session);
     }
 }

@@ -1,73 +1,151 @@
+using System.Collections.Concurrent;
+
 namespace Limps.Sessions;
 
 /// <summary>
-/// The live handles of each owner: what "list my handles" reads and where the per-owner cap is enforced. Handles
-/// without an owner are not indexed. An owner's set is removed once empty, so owners who come and go leave nothing.
+/// The owners of a kind's live handles: where the per-owner cap is enforced and what "list my handles" reads. Handles
+/// without an owner are not indexed. An owner leaves the index with its last handle, so owners who come and go leave
+/// nothing.
 /// </summary>
-internal sealed class OwnerIndex<TState>
+internal sealed class OwnerIndex
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HandleOwner> _owners = new(StringComparer.Ordinal);
 
-    /// <summary>Adds the slot unless its owner already holds <paramref name="max"/> handles.</summary>
-    public bool TryAdd(HandleSlot<TState> slot, int max)
+    /// <summary>Counts one more handle for <paramref name="owner"/>, unless it already holds <paramref name="max"/>.</summary>
+    /// <returns>The owner, to keep in the handle's entry, or null when the owner is at the cap.</returns>
+    public HandleOwner? TryReserve(string owner, int max)
     {
-        string owner = slot.Owner!;
         while (true)
         {
-            Bucket bucket = _buckets.GetOrAdd(owner, static _ => new Bucket());
-            lock (bucket)
+            HandleOwner record = _owners.GetOrAdd(owner, static key => new HandleOwner(key));
+            lock (record)
             {
-                if (bucket.Dead)
+                if (record.Dead)
                 {
                     continue;
                 }
 
-                if (bucket.Slots.Count >= max)
+                if (record.Live >= max)
                 {
-                    return false;
+                    return null;
                 }
 
-                bucket.Slots.Add(slot);
-                return true;
+                record.Live++;
+                return record;
             }
         }
     }
 
-    public void Remove(HandleSlot<TState> slot)
+    /// <summary>Links a created handle's entry into its owner's list.</summary>
+    public static void Link(HandleOwner record, SessionEntry entry)
     {
-        if (slot.Owner is null || !_buckets.TryGetValue(slot.Owner, out Bucket? bucket))
+        lock (record)
         {
-            return;
-        }
-
-        lock (bucket)
-        {
-            if (bucket.Slots.Remove(slot) && bucket.Slots.Count == 0)
+            // An owner whose handles have all ended already (this one included) has left the index: nothing to link.
+            if (record.Dead)
             {
-                // Marked under the lock, so an add that fetched this bucket retries with a fresh one.
-                bucket.Dead = true;
-                _buckets.TryRemove(new KeyValuePair<string, Bucket>(slot.Owner, bucket));
+                return;
+            }
+
+            entry.NextOfOwner = record.First;
+            record.First = entry;
+            record.Linked++;
+        }
+    }
+
+    /// <summary>Gives back the count of a handle that ended (or was never created).</summary>
+    public void Release(HandleOwner record)
+    {
+        lock (record)
+        {
+            if (record.Dead)
+            {
+                return;
+            }
+
+            record.Live--;
+            if (record.Live == 0)
+            {
+                // Marked under the lock, so a reservation that fetched this owner retries with a fresh one.
+                record.Dead = true;
+                record.First = null;
+                record.Linked = 0;
+                _owners.TryRemove(new KeyValuePair<string, HandleOwner>(record.Owner!, record));
+            }
+            else if (record.Linked > (2 * record.Live) + 8)
+            {
+                Compact(record);
             }
         }
     }
 
-    public HandleSlot<TState>[] Of(string owner)
+    /// <summary>Gives back the count of an ended handle of <paramref name="owner"/>.</summary>
+    public void Release(string owner)
     {
-        if (!_buckets.TryGetValue(owner, out Bucket? bucket))
+        if (_owners.TryGetValue(owner, out HandleOwner? record))
+        {
+            Release(record);
+        }
+    }
+
+    /// <summary>The owner's handles that had not ended when looked at.</summary>
+    public SessionEntry[] Of(string owner)
+    {
+        if (!_owners.TryGetValue(owner, out HandleOwner? record))
         {
             return [];
         }
 
-        lock (bucket)
+        lock (record)
         {
-            return [.. bucket.Slots];
+            var live = new List<SessionEntry>(record.Live);
+            for (SessionEntry? entry = record.First; entry is not null; entry = entry.NextOfOwner)
+            {
+                if (!SessionEntry.IsEnded(Volatile.Read(ref entry.State)))
+                {
+                    live.Add(entry);
+                }
+            }
+
+            return [.. live];
         }
     }
 
-    private sealed class Bucket
+    /// <summary>Gets the entries linked in every owner's list, ended ones included, for tests.</summary>
+    public int LinkedCount()
     {
-        public readonly HashSet<HandleSlot<TState>> Slots = [];
+        int linked = 0;
+        foreach (HandleOwner record in _owners.Values)
+        {
+            lock (record)
+            {
+                linked += record.Linked;
+            }
+        }
 
-        public bool Dead;
+        return linked;
+    }
+
+    // Drops ended entries from the list: O(list) once ended ones outnumber live ones, so O(1) per end.
+    private static void Compact(HandleOwner record)
+    {
+        SessionEntry? kept = null;
+        int count = 0;
+        for (SessionEntry? entry = record.First; entry is not null;)
+        {
+            SessionEntry? next = entry.NextOfOwner;
+            entry.NextOfOwner = null;
+            if (!SessionEntry.IsEnded(Volatile.Read(ref entry.State)))
+            {
+                entry.NextOfOwner = kept;
+                kept = entry;
+                count++;
+            }
+
+            entry = next;
+        }
+
+        record.First = kept;
+        record.Linked = count;
     }
 }

@@ -57,6 +57,9 @@ public readonly struct SessionLookup
         return new SessionLookup(SessionLookupKind.Active, session, null);
     }
 
+    /// <summary>An active answer for a snapshot that a registry built from a live entry, whose id is never empty.</summary>
+    internal static SessionLookup ActiveOf(SessionInfo session) => new(SessionLookupKind.Active, session, null);
+
     /// <summary>Creates the answer for an ended session.</summary>
     /// <param name="expired">The tombstone.</param>
     /// <returns>An <see cref="SessionLookupKind.Expired"/> answer.</returns>

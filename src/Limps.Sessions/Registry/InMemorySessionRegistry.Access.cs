@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace Limps.Sessions;
 
-// Looking sessions up and touching them (the hot path: one dictionary hit and one compare-and-swap, no allocation),
+// Looking sessions up and touching them (the hot path: one table probe and one compare-and-swap, no allocation),
 // and the answers for ended ones.
 public sealed partial class InMemorySessionRegistry
 {
@@ -14,7 +14,7 @@ public sealed partial class InMemorySessionRegistry
     public ValueTask<SessionLookup> TouchAsync(SessionId id, CancellationToken cancellationToken = default) =>
         Find(id, Access.Touch, cancellationToken);
 
-    // Kept out of the public methods: inlined there, the dictionary probe used up the JIT's inlining budget and left
+    // Kept out of the public methods: inlined there, the table probe used up the JIT's inlining budget and left
     // the small helpers below as calls.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> Find(SessionId id, Access access, CancellationToken cancellationToken)
@@ -24,11 +24,23 @@ public sealed partial class InMemorySessionRegistry
             return new ValueTask<SessionLookup>(SessionLookup.NotFound);
         }
 
-        if (!_sessions.TryGetValue(id.ToString(), out SessionEntry? entry))
+        if (_sessions.Find(id.ToString()) is not { } entry)
         {
             return FindInLedger(id, cancellationToken);
         }
 
+        return Answer(entry, access);
+    }
+
+    /// <summary>Finds the entry of a live (or just ended) session or handle, without touching it.</summary>
+    internal SessionEntry? FindEntry(SessionId id) => id.IsEmpty ? null : _sessions.Find(id.ToString());
+
+    /// <summary>Touches an entry found by <see cref="FindEntry"/>: the same answer as <see cref="TouchAsync"/> for its id.</summary>
+    internal ValueTask<SessionLookup> TouchEntry(SessionEntry entry) => Answer(entry, Access.Touch);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ValueTask<SessionLookup> Answer(SessionEntry entry, Access access)
+    {
         // The common case, answered in place: a live session well inside its deadlines, with nothing to write (a
         // lookup, or a touch within the same clock sample as the last activity, as is usual on a coarse clock).
         long now = NowTicks();
@@ -38,12 +50,14 @@ public sealed partial class InMemorySessionRegistry
             && (access == Access.Lookup || now <= LastActiveTicks(state))
             && entry.TryReadExtras(out SessionExtras? extras))
         {
-            return new ValueTask<SessionLookup>(SessionLookup.Active(Snapshot(entry, state, extras)));
+            return new ValueTask<SessionLookup>(SessionLookup.ActiveOf(Snapshot(entry, state, extras)));
         }
 
         return FindLive(entry, access);
     }
 
+    // Out of line: the common case above stays small enough for its helpers to inline and its frame to stay small.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> FindLive(SessionEntry entry, Access access)
     {
         SessionLookup answer = Visit(entry, access, out ValueTask pending);
@@ -111,13 +125,14 @@ public sealed partial class InMemorySessionRegistry
 
             if (next == state || Interlocked.CompareExchange(ref entry.State, next, state) == state)
             {
-                return SessionLookup.Active(Snapshot(entry, next, extras));
+                return SessionLookup.ActiveOf(Snapshot(entry, next, extras));
             }
         }
     }
 
     // True when now is before both the idle deadline and the lifetime end, so the session is certainly not due
     // (DueAt's deadline is never earlier than the smaller of the two). False says nothing: ask DueAt.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsWellInsideDeadlines(SessionEntry entry, long state, long now) =>
         now < LastActiveTicks(state) + _idleWindowTicks && now < entry.CreatedAtTicks + _lifetimeWindowTicks;
 
@@ -127,6 +142,7 @@ public sealed partial class InMemorySessionRegistry
         return answer;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<SessionLookup> FindInLedger(SessionId id, CancellationToken cancellationToken)
     {
         ValueTask<ExpiredSession?> found = _ledger.FindAsync(id, cancellationToken);
@@ -154,6 +170,7 @@ public sealed partial class InMemorySessionRegistry
             ? ExpiredAnswer(tombstone)
             : SessionLookup.NotFound;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private SessionInfo Snapshot(SessionEntry entry, long state, SessionExtras? extras) =>
         new(entry.Id, entry.CreatedAtTicks + _epochUnixTicks, LastActiveTicks(state) + _epochUnixTicks, extras);
 

@@ -17,15 +17,26 @@ public sealed partial class InMemorySessionRegistry
             throw new ArgumentException("The session id must not be empty.", nameof(id));
         }
 
-        if (id.HasValue && _sessions.ContainsKey(sessionId.ToString()))
+        SessionExtras? extras = SessionExtras.For(owner, metadata);
+        if (id.HasValue && _sessions.Find(sessionId.ToString()) is not null)
         {
-            return CreateOverOverdueAsync(sessionId, owner, metadata, cancellationToken);
+            return CreateOverOverdueAsync(sessionId, extras, cancellationToken);
         }
 
         return TryReserveSlot()
-            ? new ValueTask<SessionInfo>(Register(sessionId, owner, metadata))
-            : CreateAfterSweepAsync(sessionId, owner, metadata, cancellationToken);
+            ? new ValueTask<SessionInfo>(Register(sessionId, extras, payload: null))
+            : CreateAfterSweepAsync(sessionId, extras, payload: null, cancellationToken);
     }
+
+    /// <summary>
+    /// Creates a handle: a session with a fresh id, given extras (the owner's, shared by its handles) and the app's
+    /// state kept in its entry. The id must be new (handles are minted, never reused).
+    /// </summary>
+    internal ValueTask<SessionInfo> CreateHandleAsync(
+        SessionId id, SessionExtras? extras, object payload, CancellationToken cancellationToken) =>
+        TryReserveSlot()
+            ? new ValueTask<SessionInfo>(Register(id, extras, payload))
+            : CreateAfterSweepAsync(id, extras, payload, cancellationToken);
 
     private bool TryReserveSlot()
     {
@@ -48,20 +59,19 @@ public sealed partial class InMemorySessionRegistry
     // noticed yet, so end it first. A session that is still live keeps its id.
     private async ValueTask<SessionInfo> CreateOverOverdueAsync(
         SessionId id,
-        string? owner,
-        IReadOnlyDictionary<string, string>? metadata,
+        SessionExtras? extras,
         CancellationToken cancellationToken)
     {
         await LookupAsync(id, cancellationToken).ConfigureAwait(false);
         return TryReserveSlot()
-            ? Register(id, owner, metadata)
-            : await CreateAfterSweepAsync(id, owner, metadata, cancellationToken).ConfigureAwait(false);
+            ? Register(id, extras, payload: null)
+            : await CreateAfterSweepAsync(id, extras, payload: null, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<SessionInfo> CreateAfterSweepAsync(
         SessionId id,
-        string? owner,
-        IReadOnlyDictionary<string, string>? metadata,
+        SessionExtras? extras,
+        object? payload,
         CancellationToken cancellationToken)
     {
         // Overdue sessions still count until something ends them; end them before refusing.
@@ -79,38 +89,22 @@ public sealed partial class InMemorySessionRegistry
             spinner.SpinOnce();
         }
 
-        return Register(id, owner, metadata);
+        return Register(id, extras, payload);
     }
 
-    private SessionInfo Register(SessionId id, string? owner, IReadOnlyDictionary<string, string>? metadata)
+    private SessionInfo Register(SessionId id, SessionExtras? extras, object? payload)
     {
         long createdTicks = NowTicks();
-        SessionExtras? extras = SessionExtras.For(owner, metadata);
-        var entry = new SessionEntry(id, createdTicks, extras)
+        var entry = new SessionEntry(id, _sessions.HashOf(id.ToString()), createdTicks, extras, payload)
         {
             State = ToMicrosRoundedUp(createdTicks),
         };
 
-        string key = id.ToString();
-        while (!_sessions.TryAdd(key, entry))
+        // A previous session with this id that has ended (and is on its way out) gives its place up; a live one keeps it.
+        if (_sessions.AddOrReplaceEnded(entry) is not null)
         {
-            if (!_sessions.TryGetValue(key, out SessionEntry? existing))
-            {
-                continue;
-            }
-
-            if (!SessionEntry.IsEnded(Volatile.Read(ref existing.State)))
-            {
-                Interlocked.Decrement(ref _count);
-                throw new InvalidOperationException($"A live session with id {id.Masked} already exists.");
-            }
-
-            // The previous session with this id has ended and is on its way out: take its place. Its own removal
-            // only removes it, never a successor.
-            if (_sessions.TryUpdate(key, entry, existing))
-            {
-                break;
-            }
+            Interlocked.Decrement(ref _count);
+            throw new InvalidOperationException($"A live session with id {id.Masked} already exists.");
         }
 
         long deadline = DueAt(entry, entry.State, out _, out _);

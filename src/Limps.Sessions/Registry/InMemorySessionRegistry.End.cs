@@ -9,7 +9,7 @@ public sealed partial class InMemorySessionRegistry
     public ValueTask<bool> EndAsync(SessionId id, ExpiryReason reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reason);
-        if (id.IsEmpty || !_sessions.TryGetValue(id.ToString(), out SessionEntry? entry))
+        if (id.IsEmpty || _sessions.Find(id.ToString()) is not { } entry)
         {
             return new ValueTask<bool>(false);
         }
@@ -46,9 +46,9 @@ public sealed partial class InMemorySessionRegistry
     {
         ArgumentNullException.ThrowIfNull(reason);
         int ended = 0;
-        foreach (KeyValuePair<string, SessionEntry> pair in _sessions)
+        foreach (SessionEntry entry in _sessions.Collect(static (_, _) => true, 0))
         {
-            if (await EndAsync(pair.Value.Id, reason, cancellationToken).ConfigureAwait(false))
+            if (await EndAsync(entry.Id, reason, cancellationToken).ConfigureAwait(false))
             {
                 ended++;
             }
@@ -128,7 +128,7 @@ public sealed partial class InMemorySessionRegistry
     // The tombstone is in the ledger before the live entry goes, so a concurrent lookup always finds one or the other.
     private void Forget(SessionEntry entry, ExpiredSession tombstone)
     {
-        _sessions.TryRemove(new KeyValuePair<string, SessionEntry>(entry.Id.ToString(), entry));
+        _sessions.Remove(entry);
         CompactScheduleIfMostlyEnded(Volatile.Read(ref _count));
         _telemetry.SessionEnded(tombstone);
     }

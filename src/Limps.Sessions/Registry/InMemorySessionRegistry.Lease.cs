@@ -6,7 +6,7 @@ public sealed partial class InMemorySessionRegistry
     /// <inheritdoc />
     public ValueTask<SessionLease> BeginLeaseAsync(SessionId id, CancellationToken cancellationToken = default)
     {
-        if (id.IsEmpty || !_sessions.TryGetValue(id.ToString(), out SessionEntry? entry))
+        if (id.IsEmpty || _sessions.Find(id.ToString()) is not { } entry)
         {
             // Not live when looked at: the answer is the ledger's, even if a create of this id lands meanwhile.
             ValueTask<SessionLookup> unknown = id.IsEmpty
@@ -38,11 +38,11 @@ public sealed partial class InMemorySessionRegistry
     }
 
     /// <inheritdoc />
-    /// <remarks>One dictionary probe: the owner is compared before the entry is touched.</remarks>
+    /// <remarks>One table probe: the owner is compared before the entry is touched.</remarks>
     public ValueTask<SessionLease> BeginLeaseForOwnerAsync(
         SessionId id, string? owner, CancellationToken cancellationToken = default)
     {
-        if (id.IsEmpty || !_sessions.TryGetValue(id.ToString(), out SessionEntry? entry))
+        if (id.IsEmpty || _sessions.Find(id.ToString()) is not { } entry)
         {
             ValueTask<SessionLookup> unknown = id.IsEmpty
                 ? new ValueTask<SessionLookup>(SessionLookup.NotFound)

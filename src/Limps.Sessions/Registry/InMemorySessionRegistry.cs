@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 
@@ -10,7 +10,7 @@ namespace Limps.Sessions;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Touch and lookup of a live session are one dictionary hit plus one compare-and-swap, and allocate nothing.
+/// Touch and lookup of a live session are one hash-table probe plus one compare-and-swap, and allocate nothing.
 /// Idle deadlines sit in a min-heap that touches never update; a sweep pops only the sessions whose scheduled
 /// deadline has passed and pushes back those that were used since, so it costs in proportion to the sessions that
 /// are due, not to all live sessions.
@@ -24,7 +24,7 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
 {
     private const long TicksPerMicrosecond = 10;
 
-    private readonly ConcurrentDictionary<string, SessionEntry> _sessions = new();
+    private readonly SessionTable _sessions = new();
     private readonly DeadlineHeap _heap = new();
     private readonly Lock _heapLock = new();
     private readonly IClock _clock;
@@ -118,12 +118,16 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
         }
     }
 
+    /// <summary>Gets how many entries the id table holds, live or ended and not yet removed, for tests.</summary>
+    internal int TableCount => _sessions.Count;
+
     /// <inheritdoc />
     public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) => new(Count);
 
     /// <summary>Disposes the standalone meter, if the registry created one.</summary>
     public void Dispose() => _telemetry.Dispose();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long NowTicks() =>
         (_coarseClock is null ? _clock.GetCurrentInstant().ToUnixTimeTicks() : _coarseClock.UnixTicks) - _epochUnixTicks;
 

@@ -8,9 +8,11 @@ namespace Limps.Sessions;
 /// after a sweep read the word makes the sweep's swap fail, so a touched session is never ended for timeout.
 /// </summary>
 /// <remarks>
-/// Kept at 48 bytes (header, id, creation, state, tail): one entry per live session, so every field counts.
+/// One entry per live session or handle, so every field counts: 80 bytes (header, id, creation, state, tail, the
+/// table's chain link and hash, a handle's state, and the link in its owner's list). The entry is also its own node in
+/// the registry's <see cref="SessionTable"/>, and keeps a handle's state and owner, so neither needs a table of its own.
 /// </remarks>
-internal sealed class SessionEntry(SessionId id, long createdAtTicks, SessionExtras? extras)
+internal sealed class SessionEntry(SessionId id, int hash, long createdAtTicks, SessionExtras? extras, object? payload)
 {
     // Word layout: bit 63 ended; bits 48-62 open leases; bits 0-47 last activity in microseconds after the
     // registry's epoch (8.9 years of range; rounded up, so a session never idles out early).
@@ -27,6 +29,21 @@ internal sealed class SessionEntry(SessionId id, long createdAtTicks, SessionExt
     public readonly long CreatedAtTicks = createdAtTicks;
 
     public long State;
+
+    /// <summary>The hash of <see cref="Id"/> in the registry's table.</summary>
+    public readonly int Hash = hash;
+
+    /// <summary>The next entry in the same bucket of the registry's table; see <see cref="SessionTable"/>.</summary>
+    public volatile SessionEntry? Next;
+
+    /// <summary>
+    /// A handle's state (null for sessions): replaced whole, under a lock on the entry, so a read never tears and
+    /// two updates never lose each other's change. It stays after the end, for a use that touched just before it.
+    /// </summary>
+    public volatile object? Payload = payload;
+
+    /// <summary>The next handle in its owner's list; see <see cref="HandleOwner"/>. Written under the owner's lock.</summary>
+    public SessionEntry? NextOfOwner;
 
     // One field for two things that are never needed at the same time: while the session is live, its extras (owner
     // and metadata; null for the common anonymous session without metadata); once it has ended, its tombstone (which
@@ -46,6 +63,9 @@ internal sealed class SessionEntry(SessionId id, long createdAtTicks, SessionExt
         _ => null,
     };
 
+    /// <summary>Gets the id as the table's key.</summary>
+    public string Key => Id.ToString();
+
     public static bool IsEnded(long state) => (state & EndedBit) != 0;
 
     public static long Leases(long state) => (state & LeaseMask) >> LeaseShift;
@@ -58,6 +78,7 @@ internal sealed class SessionEntry(SessionId id, long createdAtTicks, SessionExt
     /// Reads the extras of a live session. Call it after reading a State that was not ended: it returns false when the
     /// session has ended since (the tail is already the tombstone), and the caller reads State again.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryReadExtras(out SessionExtras? extras)
     {
         object? tail = Volatile.Read(ref _tail);
