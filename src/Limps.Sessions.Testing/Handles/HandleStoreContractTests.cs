@@ -29,6 +29,15 @@ public abstract partial class HandleStoreContractTests
     /// <returns>The harness around the new store; the test disposes it.</returns>
     protected abstract HandleStoreHarness Create(Action<HandleKindOptions>? configure = null);
 
+    /// <summary>
+    /// Gets how the store enforces <see cref="HandleKindOptions.MaxHandles"/> and
+    /// <see cref="HandleKindOptions.MaxLedgerEntries"/>: <see cref="StoreCapacity.Exact"/> unless overridden. A store that
+    /// enforces them per partition (a handle's partition given by its text) returns <see cref="StoreCapacity.Partitioned"/>;
+    /// the capacity tests then check each partition's share and the total never above the configured capacity. The
+    /// per-owner cap (<see cref="HandleKindOptions.MaxHandlesPerOwner"/>) is exact either way.
+    /// </summary>
+    protected virtual StoreCapacity Capacity => StoreCapacity.Exact;
+
     private static async Task<HandleUnavailableException> Refused(Func<Task> act) =>
         (await act.Should().ThrowAsync<HandleUnavailableException>()).Which;
 

@@ -17,6 +17,14 @@ public abstract class LedgerContractTests
     /// <returns>A new, empty ledger.</returns>
     protected abstract IExpiryLedger Create(FakeClock clock, LimpsSessionsOptions options);
 
+    /// <summary>
+    /// Gets how the ledger enforces <see cref="LimpsSessionsOptions.MaxLedgerEntries"/>: <see cref="StoreCapacity.Exact"/>
+    /// unless overridden. A ledger that keeps its capacity per partition returns <see cref="StoreCapacity.Partitioned"/>;
+    /// the capacity tests then fill one partition (its share of the capacity, exactly, oldest recorded dropped first) and
+    /// check that the other partitions keep theirs.
+    /// </summary>
+    protected virtual StoreCapacity Capacity => StoreCapacity.Exact;
+
     private (IExpiryLedger Ledger, FakeClock Clock) Create(Action<LimpsSessionsOptions>? configure = null)
     {
         var options = new LimpsSessionsOptions { LedgerRetention = TimeSpan.FromHours(1) };
@@ -91,8 +99,9 @@ public abstract class LedgerContractTests
     [Test]
     public async Task Past_capacity_the_oldest_recorded_are_dropped_first()
     {
-        (IExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = 3);
-        SessionId[] ids = [.. Enumerable.Range(0, 6).Select(_ => SessionId.New())];
+        StoreCapacity capacity = Capacity;
+        (IExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = capacity.TotalFor(3));
+        SessionId[] ids = [.. Enumerable.Range(0, 6).Select(_ => capacity.NewSessionIdIn(0))];
 
         for (int i = 0; i < ids.Length; i++)
         {
@@ -110,15 +119,35 @@ public abstract class LedgerContractTests
         {
             (await ledger.FindAsync(ids[i])).Should().NotBeNull($"tombstone {i} is among the newest");
         }
+
+        // Partitioned, the other partitions keep their own share: a full partition drops only its own oldest.
+        SessionId[] others = [.. Enumerable.Range(1, capacity.Partitions - 1).Select(capacity.NewSessionIdIn)];
+        foreach (SessionId other in others)
+        {
+            (await ledger.RecordAsync(Tombstone(other, clock.GetCurrentInstant()))).Should().BeTrue();
+        }
+
+        foreach (SessionId other in others)
+        {
+            (await ledger.FindAsync(other)).Should().NotBeNull();
+        }
+
+        for (int i = 3; i < 6; i++)
+        {
+            (await ledger.FindAsync(ids[i])).Should().NotBeNull($"tombstone {i} is in a partition no one else recorded in");
+        }
+
+        (await ledger.CountAsync()).Should().Be(3 + others.Length).And.BeLessThanOrEqualTo(capacity.TotalFor(3));
     }
 
     [Test]
     public async Task Capacity_drops_by_recording_order_not_by_expiry()
     {
-        (IExpiryLedger ledger, _) = Create(o => o.MaxLedgerEntries = 2);
-        SessionId first = SessionId.New();
-        SessionId second = SessionId.New();
-        SessionId third = SessionId.New();
+        StoreCapacity capacity = Capacity;
+        (IExpiryLedger ledger, _) = Create(o => o.MaxLedgerEntries = capacity.TotalFor(2));
+        SessionId first = capacity.NewSessionIdIn(0);
+        SessionId second = capacity.NewSessionIdIn(0);
+        SessionId third = capacity.NewSessionIdIn(0);
 
         await ledger.RecordAsync(Tombstone(first, TestTime.Start));
         await ledger.RecordAsync(Tombstone(second, TestTime.Start - TestTime.Minutes(5)));
@@ -158,9 +187,10 @@ public abstract class LedgerContractTests
     [Test]
     public async Task Recording_the_same_id_again_replaces_the_tombstone_and_keeps_one_entry()
     {
-        (IExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = 2);
-        SessionId id = SessionId.New();
-        SessionId other = SessionId.New();
+        StoreCapacity capacity = Capacity;
+        (IExpiryLedger ledger, FakeClock clock) = Create(o => o.MaxLedgerEntries = capacity.TotalFor(2));
+        SessionId id = capacity.NewSessionIdIn(0);
+        SessionId other = capacity.NewSessionIdIn(0);
 
         await ledger.RecordAsync(Tombstone(id, clock.GetCurrentInstant(), ExpiryReason.Closed));
         clock.Advance(TestTime.Minutes(1));

@@ -36,7 +36,8 @@ public abstract partial class RegistryContractTests
     public async Task Racing_ends_of_one_session_have_exactly_one_winner()
     {
         const int Rounds = 200;
-        using RegistryHarness h = Create(o => o.MaxSessions = Rounds);
+        // Room for every session whichever partition it lands in: the capacity is not what this test is about.
+        using RegistryHarness h = Create(o => o.MaxSessions = Capacity.TotalFor(Rounds));
         SessionId[] ids = new SessionId[Rounds];
         var winners = new ConcurrentQueue<ExpiryReason>[Rounds];
         for (int round = 0; round < Rounds; round++)
@@ -72,7 +73,8 @@ public abstract partial class RegistryContractTests
     public async Task Concurrent_sweeps_end_each_due_session_exactly_once()
     {
         const int Sessions = 1_000;
-        using RegistryHarness h = Create(o => o.MaxSessions = Sessions);
+        // Room for every session whichever partition it lands in: the capacity is not what this test is about.
+        using RegistryHarness h = Create(o => o.MaxSessions = Capacity.TotalFor(Sessions));
         for (int i = 0; i < Sessions; i++)
         {
             await h.Registry.CreateAsync();
@@ -92,18 +94,21 @@ public abstract partial class RegistryContractTests
     [CancelAfter(60_000)]
     public async Task Concurrent_creates_respect_the_capacity_exactly()
     {
-        const int Capacity = 200;
-        using RegistryHarness h = Create(o => o.MaxSessions = Capacity);
+        // All in one partition, so a partitioned store must hold that partition's share exactly under the race too.
+        const int Share = 200;
+        StoreCapacity capacity = Capacity;
+        using RegistryHarness h = Create(o => o.MaxSessions = capacity.TotalFor(Share));
+        SessionId[][] ids = [.. Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 100).Select(_ => capacity.NewSessionIdIn(0)).ToArray())];
         int created = 0;
         int refused = 0;
 
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        await Task.WhenAll(ids.Select(mine => Task.Run(async () =>
         {
-            for (int i = 0; i < 100; i++)
+            foreach (SessionId id in mine)
             {
                 try
                 {
-                    await h.Registry.CreateAsync();
+                    await h.Registry.CreateAsync(id);
                     Interlocked.Increment(ref created);
                 }
                 catch (SessionCapacityExceededException)
@@ -113,8 +118,8 @@ public abstract partial class RegistryContractTests
             }
         })));
 
-        created.Should().Be(Capacity);
-        refused.Should().Be(400 - Capacity);
-        (await h.CountAsync()).Should().Be(Capacity);
+        created.Should().Be(Share);
+        refused.Should().Be(400 - Share);
+        (await h.CountAsync()).Should().Be(Share);
     }
 }

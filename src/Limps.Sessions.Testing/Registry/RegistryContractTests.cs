@@ -26,6 +26,15 @@ public abstract partial class RegistryContractTests
     /// <returns>The harness around the new registry; the test disposes it.</returns>
     protected abstract RegistryHarness Create(Action<LimpsSessionsOptions>? configure = null);
 
+    /// <summary>
+    /// Gets how the registry enforces <see cref="LimpsSessionsOptions.MaxSessions"/> and its ledger
+    /// <see cref="LimpsSessionsOptions.MaxLedgerEntries"/>: <see cref="StoreCapacity.Exact"/> unless overridden. A
+    /// registry that enforces them per partition returns <see cref="StoreCapacity.Partitioned"/>, and the capacity
+    /// tests then check each partition's share exactly (with ids chosen to land in one partition) and the total never
+    /// above the configured capacity.
+    /// </summary>
+    protected virtual StoreCapacity Capacity => StoreCapacity.Exact;
+
     // ---- create ------------------------------------------------------------------------------------------------
 
     [Test]
