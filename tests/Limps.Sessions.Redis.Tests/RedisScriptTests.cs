@@ -35,16 +35,17 @@ public class RedisScriptTests
     public async Task Every_script_is_an_embedded_resource_behind_the_prelude_and_Redis_caches_it_under_its_digest()
     {
         string prelude = ResourceText("prelude");
+        string lifecycle = ResourceText("lifecycle");
         IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
         string[] resources = typeof(RedisScripts).Assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith("Limps.Sessions.Redis.Scripts.", StringComparison.Ordinal) && n.EndsWith(".lua", StringComparison.Ordinal))
             .Select(n => n["Limps.Sessions.Redis.Scripts.".Length..^".lua".Length])
-            .Where(n => n != "prelude")
+            .Where(n => n is not "prelude" and not "lifecycle")
             .ToArray();
         RedisScripts.All.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(resources, "every script shipped is one the store runs");
         foreach ((string name, RedisScript script) in RedisScripts.All)
         {
-            script.Text.Should().Be(prelude + ResourceText(name), name);
+            script.Text.Should().Be(prelude + (RedisScripts.IsLight(name) ? string.Empty : lifecycle) + ResourceText(name), name);
             byte[] digest = await server.ScriptLoadAsync(script.Text);
             digest.Should().Equal(script.Hash, name);
         }
