@@ -35,16 +35,17 @@ public class RedisScriptTests
     public async Task Every_script_is_an_embedded_resource_behind_the_prelude_and_Redis_caches_it_under_its_digest()
     {
         string prelude = ResourceText("prelude");
+        string lifecycle = ResourceText("lifecycle");
         IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
         string[] resources = typeof(RedisScripts).Assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith("Limps.Sessions.Redis.Scripts.", StringComparison.Ordinal) && n.EndsWith(".lua", StringComparison.Ordinal))
             .Select(n => n["Limps.Sessions.Redis.Scripts.".Length..^".lua".Length])
-            .Where(n => n != "prelude")
+            .Where(n => n is not "prelude" and not "lifecycle")
             .ToArray();
         RedisScripts.All.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(resources, "every script shipped is one the store runs");
         foreach ((string name, RedisScript script) in RedisScripts.All)
         {
-            script.Text.Should().Be(prelude + ResourceText(name), name);
+            script.Text.Should().Be(prelude + (RedisScripts.IsLight(name) ? string.Empty : lifecycle) + ResourceText(name), name);
             byte[] digest = await server.ScriptLoadAsync(script.Text);
             digest.Should().Equal(script.Hash, name);
         }
@@ -90,6 +91,44 @@ public class RedisScriptTests
         (await _db.HashGetAsync(SessionKey(id), "n")).Should().Be(1, "the same token sent twice is one lease");
         long expiresAt = (long)await _db.HashGetAsync(SessionKey(id), "l:tok");
         expiresAt.Should().BeInRange(before + 60_000 - 1_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 60_000 + 1_000);
+    }
+
+    [Test]
+    public async Task An_owner_checked_lease_counts_each_new_token_once_and_leaves_another_owners_session_untouched()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, "alice", "g", 10);
+        _clock.Advance(TestTime.Minutes(1));
+        RedisResult[] first = await LeaseFor(id, "alice", "t1");
+        RedisResult[] again = await LeaseFor(id, "alice", "t1");
+        RedisResult[] second = await LeaseFor(id, "alice", "t2");
+        RedisResult[] theirs = await LeaseFor(id, "bob", "t3");
+
+        ((long)first[0]).Should().Be(1);
+        first.Should().HaveCount(4, "the owner-checked caller gets the short answer");
+        ((long)first[2]).Should().Be(Micros(TestTime.Start + TestTime.Minutes(1)), "the lease records the activity");
+        ((long)again[0]).Should().Be(1);
+        ((long)second[0]).Should().Be(1);
+        ((long)theirs[0]).Should().Be(3, "another owner's session is answered as such");
+        (await _db.HashGetAsync(SessionKey(id), "n")).Should().Be(2, "a token sent twice is one lease");
+        (await _db.HashExistsAsync(SessionKey(id), "l:t3")).Should().BeFalse("another owner's session is not leased");
+        (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(TestTime.Start + TestTime.Minutes(1)));
+        (await _db.KeyTimeToLiveAsync(SessionKey(id))).Should().NotBeNull("a leased session's keys still expire");
+    }
+
+    [Test]
+    public async Task A_lease_on_a_session_hash_without_a_count_counts_from_zero_and_a_repeated_token_adds_none()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, null, "g", 10);
+        await _db.HashDeleteAsync(SessionKey(id), "n");
+
+        await Access(id, "b", "t1");
+        (await _db.HashGetAsync(SessionKey(id), "n")).Should().Be(1);
+
+        await _db.HashDeleteAsync(SessionKey(id), "n");
+        ((long)(await Access(id, "b", "t1"))[0]).Should().Be(1);
+        (await _db.HashExistsAsync(SessionKey(id), "n")).Should().BeFalse("a repeated token writes no count");
     }
 
     [Test]
@@ -261,6 +300,10 @@ public class RedisScriptTests
 
     private async Task<RedisResult[]> Access(SessionId id, string mode, string token) =>
         (RedisResult[])(await Run(RedisScripts.Access, SessionKey(id), id.ToString(), mode, 0, token))!;
+
+    // The request path's lease: owner-checked, the short answer (ARGV 18-22).
+    private async Task<RedisResult[]> LeaseFor(SessionId id, string owner, string token) =>
+        (RedisResult[])(await Run(RedisScripts.Access, SessionKey(id), id.ToString(), "b", 0, token, "c", 1, owner, 0, 1))!;
 
     private Task<RedisResult> Run(RedisScript script, RedisKey key, params RedisValue[] own)
     {

@@ -22,8 +22,12 @@ namespace Limps.Sessions.Redis;
 /// </remarks>
 internal static class RedisScripts
 {
-    // Each script is an embedded resource (Store/Scripts/<name>.lua) prefixed with the shared prelude, read once.
+    // Each script is an embedded resource (Store/Scripts/<name>.lua) prefixed with the shared prelude, read once; the
+    // scripts that visit sessions (and may end one) also carry lifecycle.lua. Everything at a script's top level runs
+    // on every call on Redis's one thread, so the light scripts (the request's release, a holder's renewal) carry the
+    // prelude alone.
     private static readonly string Prelude = Read("prelude");
+    private static readonly string Lifecycle = Read("lifecycle");
 
     /// <summary>
     /// Lookup, touch or lease, optionally for one owner only. ARGV 14 id, 15 mode (<c>l</c>, <c>t</c>, <c>b</c>), 16 touch
@@ -98,8 +102,15 @@ internal static class RedisScripts
         ("write-state", WriteState),
     ];
 
-    /// <summary>Reads one script and puts the prelude in front of it.</summary>
-    internal static RedisScript Load(string name) => new(Prelude + Read(name));
+    /// <summary>
+    /// Reads one script and puts the prelude in front of it, and unless it is light (<see cref="IsLight"/>) the
+    /// lifecycle helpers after that.
+    /// </summary>
+    internal static RedisScript Load(string name) =>
+        new(IsLight(name) ? Prelude + Read(name) : Prelude + Lifecycle + Read(name));
+
+    /// <summary>Whether a script runs on the prelude alone: it never visits a session, so it cannot end one.</summary>
+    internal static bool IsLight(string name) => name is "release" or "renew";
 
     private static string Read(string name)
     {

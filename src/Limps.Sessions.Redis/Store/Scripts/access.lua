@@ -1,18 +1,17 @@
 local id = ARGV[14]
 local mode = ARGV[15]
 local key = skey(id)
-if ARGV[18] == 'c' then
+-- One read of the session serves the owner check and the visit.
+local h = redis.call('HMGET', key, 'c', 'a', 'n', 'o', 'm', 'g')
+if ARGV[18] == 'c' and h[1] then
   -- Owner-checked: another owner's live session is left exactly as it is (not touched, not leased, not even ended
   -- when overdue) and answered {3}; the caller reads that as unknown. An ended one's owner is in its tombstone, which
   -- the caller compares.
-  local h = redis.call('HMGET', key, 'c', 'o')
-  if h[1] then
-    local mine
-    if ARGV[19] == '1' then mine = (h[2] == ARGV[20]) else mine = (not h[2]) end
-    if not mine then return {3} end
-  end
+  local mine
+  if ARGV[19] == '1' then mine = (h[4] == ARGV[20]) else mine = (not h[4]) end
+  if not mine then return {3} end
 end
-local s, ended = visit(id, key)
+local s, ended = visit(id, key, h)
 if ended then return answer_ended(ended, 2) end
 if not s then return answer_tombstone(id) end
 if mode == 't' then
@@ -23,14 +22,24 @@ if mode == 't' then
     set_ttl(key, s.c, s.a, s.n)
   end
 elseif mode == 'b' then
+  -- The caller chose the token, so a lease whose answer it never got can still be released by it; and one nobody
+  -- renews lapses by itself. Writing the same token twice is harmless. One HSET writes the activity, the lease and
+  -- the count as if the lease were new; it answers how many fields it added, so whether the token was new is known
+  -- (a and, unless it was missing, n already exist), and a repeated token's count is put back.
+  local fields = {'l:' .. ARGV[17], fmt(rnow_ms() + lease_ms), 'n', s.n + 1}
   if now_up > s.a then
     s.a = now_up
-    redis.call('HSET', key, 'a', fmt(s.a))
+    fields[5] = 'a'
+    fields[6] = fmt(s.a)
   end
-  -- The caller chose the token, so a lease whose answer it never got can still be released by it; and one nobody
-  -- renews lapses by itself. Writing the same token twice is harmless.
-  if redis.call('HSET', key, 'l:' .. ARGV[17], fmt(rnow_ms() + lease_ms)) == 1 then
-    s.n = redis.call('HINCRBY', key, 'n', 1)
+  local added = redis.call('HSET', key, unpack(fields))
+  if not h[3] then added = added - 1 end
+  if added == 1 then
+    s.n = s.n + 1
+  elseif h[3] then
+    redis.call('HSET', key, 'n', s.n)
+  else
+    redis.call('HDEL', key, 'n')
   end
   set_ttl(key, s.c, s.a, s.n)
 end
