@@ -81,6 +81,7 @@ public sealed partial class RedisSessionRegistry
             }
             catch (RedisServerException ex) when (RedisSessionStore.IsNoScript(ex))
             {
+                await _store.LoadScriptsAsync().ConfigureAwait(false);
                 result = await _store.SendTextAsync(RedisScripts.Access, key, args, cancellationToken).ConfigureAwait(false);
             }
 

@@ -127,7 +127,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
             args[RedisSessionStore.Own(2)] = owner is null ? 0 : 1;
             args[RedisSessionStore.Own(3)] = metadataJson;
             args[RedisSessionStore.Own(4)] = incarnation;
-            args[RedisSessionStore.Own(5)] = _store.MaxSessionsPerShard;
+            args[RedisSessionStore.Own(5)] = _store.MaxSessionsIn(_store.Keys.ShardOf(sessionId));
             if (state is not null)
             {
                 args[RedisSessionStore.Own(6)] = state;

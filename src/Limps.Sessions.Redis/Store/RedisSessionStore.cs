@@ -25,7 +25,8 @@ internal sealed class RedisSessionStore
     private readonly RedisValue _idleMicros;
     private readonly RedisValue _lifetimeMicros;
     private readonly RedisValue _retentionMicros;
-    private readonly RedisValue _ledgerCapacity;
+    private readonly RedisValue[] _ledgerCapacity;
+    private readonly int[] _maxSessionsPerShard;
     private readonly RedisValue _graceMillis;
     private readonly RedisValue _replicaId;
     private readonly RedisValue _skewMicros;
@@ -58,15 +59,17 @@ internal sealed class RedisSessionStore
         ReplicaId = NewToken();
         MaxSessions = options.MaxSessions;
         // Each shard enforces its share of the capacities in the same script that adds to it (a script sees one shard
-        // only); with one shard (the default) that is the whole capacity, exactly.
-        MaxSessionsPerShard = PerShard(options.MaxSessions, redisOptions.ShardCount);
+        // only). The shares add up to the capacity exactly; with one shard (the default) the share is all of it.
+        ThrowIfShardsOutnumber(options.MaxSessions, "MaxSessions (or a handle kind's MaxHandles)", redisOptions.ShardCount);
+        ThrowIfShardsOutnumber(options.MaxLedgerEntries, "MaxLedgerEntries", redisOptions.ShardCount);
+        _maxSessionsPerShard = Shares(options.MaxSessions, redisOptions.ShardCount);
         TouchToleranceMicros = MicrosUp(redisOptions.TouchWriteTolerance.Ticks);
         LeaseMillis = (long)redisOptions.LeaseHolderTimeout.TotalMilliseconds;
 
         _idleMicros = MicrosUp(options.IdleTimeout.Ticks);
         _lifetimeMicros = MicrosUp(options.MaxLifetime.Ticks);
         _retentionMicros = MicrosUp(options.LedgerRetention.Ticks);
-        _ledgerCapacity = PerShard(options.MaxLedgerEntries, redisOptions.ShardCount);
+        _ledgerCapacity = [.. Shares(options.MaxLedgerEntries, redisOptions.ShardCount).Select(share => (RedisValue)share)];
         _graceMillis = (long)Math.Ceiling(redisOptions.Grace.TotalMilliseconds);
         _replicaId = ReplicaId;
         _skewMicros = MicrosUp(redisOptions.MaxClockSkew.Ticks);
@@ -89,8 +92,8 @@ internal sealed class RedisSessionStore
 
     public int MaxSessions { get; }
 
-    /// <summary>Gets how many live sessions one shard may hold: <see cref="MaxSessions"/> divided by the shard count, rounded up.</summary>
-    public int MaxSessionsPerShard { get; }
+    /// <summary>How many live sessions a shard may hold: its share of <see cref="MaxSessions"/> (see <see cref="Shares"/>).</summary>
+    public int MaxSessionsIn(int shard) => _maxSessionsPerShard[shard];
 
     public long TouchToleranceMicros { get; }
 
@@ -135,8 +138,33 @@ internal sealed class RedisSessionStore
         return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
     }
 
-    /// <summary>A capacity divided among shards, rounded up.</summary>
-    public static int PerShard(int total, int shardCount) => (int)(((long)total + shardCount - 1) / shardCount);
+    /// <summary>
+    /// A capacity divided among shards so that the shares add up to it exactly: each shard gets the quotient, and the
+    /// first <c>total mod shardCount</c> shards one more.
+    /// </summary>
+    public static int[] Shares(int total, int shardCount)
+    {
+        int quotient = Math.DivRem(total, shardCount, out int remainder);
+        var shares = new int[shardCount];
+        for (int shard = 0; shard < shardCount; shard++)
+        {
+            shares[shard] = quotient + (shard < remainder ? 1 : 0);
+        }
+
+        return shares;
+    }
+
+    // A shard with a share of nothing would refuse every session whose id lands in it: fail at start-up instead.
+    private static void ThrowIfShardsOutnumber(int capacity, string name, int shardCount)
+    {
+        if (shardCount > 1 && capacity < shardCount)
+        {
+            throw new ArgumentException(
+                $"{name} is {capacity}, fewer than Limps:Sessions:Redis:ShardCount ({shardCount}): every shard holds an " +
+                $"equal share of each capacity, so each capacity must be at least the shard count. Set " +
+                $"Limps:Sessions:Redis:ShardCount to {capacity} or less, or the capacity to {shardCount} or more.");
+        }
+    }
 
     /// <summary>Builds the arguments of a script about one session: it runs in the session's shard.</summary>
     public RedisValue[] Arguments(SessionId id, int extra) => Arguments(Keys.ShardOf(id), extra, args: null);
@@ -173,7 +201,7 @@ internal sealed class RedisSessionStore
         args[3] = _idleMicros;
         args[4] = _lifetimeMicros;
         args[5] = _retentionMicros;
-        args[6] = _ledgerCapacity;
+        args[6] = _ledgerCapacity[shard];
         args[7] = _graceMillis;
         args[8] = _replicaId;
         args[9] = _skewMicros;
@@ -197,6 +225,7 @@ internal sealed class RedisSessionStore
             }
             catch (RedisServerException ex) when (IsNoScript(ex))
             {
+                await LoadScriptsAsync().ConfigureAwait(false);
                 return await SendTextAsync(script, key, args, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -217,6 +246,35 @@ internal sealed class RedisSessionStore
     /// <summary>Sends a script's text (<c>EVAL</c>, which also caches it in Redis) under the operation timeout.</summary>
     public Task<RedisResult> SendTextAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken) =>
         Bound(Database.ScriptEvaluateAsync(script.Text, [key], args), cancellationToken);
+
+    /// <summary>
+    /// Loads every script onto every master it can reach, after a call met <c>NOSCRIPT</c> (Redis restarted, failed over
+    /// to a node that never ran them, or had its cache flushed). Without it, the next script to miss could be a release,
+    /// which nobody waits for: sent again with its text, it would arrive after the calls that followed it.
+    /// </summary>
+    public async Task LoadScriptsAsync()
+    {
+        var loads = new List<Task>();
+        foreach (IServer server in _connection.GetServers())
+        {
+            if (server.IsConnected && !server.IsReplica)
+            {
+                foreach ((_, RedisScript script) in RedisScripts.All)
+                {
+                    loads.Add(server.ScriptLoadAsync(script.Text));
+                }
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(loads).WaitAsync(_timeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsFailure(ex) || ex is TimeoutException)
+        {
+            // The caller sends its own script's text either way; a release that misses later is sent again too.
+        }
+    }
 
     /// <summary>Whether Redis did not have the script cached (after a restart or a <c>SCRIPT FLUSH</c>).</summary>
     public static bool IsNoScript(Exception ex) =>

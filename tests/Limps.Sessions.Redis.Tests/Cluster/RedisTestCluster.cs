@@ -25,14 +25,11 @@ public sealed class RedisTestCluster
     {
         _cluster = await RedisClusterProcess.StartAsync();
         _connection = _cluster.Connect();
-        await LoadScriptsAsync(_connection);
     }
 
     /// <summary>
-    /// Caches every script of the store on every master, as a cluster that has served requests has them. A release is
-    /// sent without waiting for its answer, and on a master that has not cached the release script yet it is sent again
-    /// (as text) after the commands that followed it, so it can arrive after them: a known store issue, shown by
-    /// <see cref="ClusterKnownIssuesTests"/>. The contract suites test the steady state.
+    /// Caches every script of the store on every master, as a cluster that has served requests has them (a test that
+    /// flushed the cache puts it back for the tests after it).
     /// </summary>
     /// <param name="connection">A connection to the cluster.</param>
     /// <returns>A task that completes when every master has every script.</returns>
