@@ -68,7 +68,9 @@ public sealed class HandleFormat
             return false;
         }
 
-        return SessionId.TryParse(text, out id);
+        // A prefix of [a-z0-9_] and base64url characters are all valid id characters, and the length is at most 38.
+        id = SessionId.FromChecked(text);
+        return true;
     }
 
     // 22 base64url characters carry 132 bits for 128: only the spelling with the last character's low 4 bits clear is

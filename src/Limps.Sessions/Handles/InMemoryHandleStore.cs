@@ -148,6 +148,11 @@ public sealed class InMemoryHandleStore<TState> : IHandleStore<TState>, IDisposa
             return ValueTask.FromException<TState>(Foreign(handle));
         }
 
+        if (_registry.TryTouchInPlace(entry))
+        {
+            return new ValueTask<TState>(Read(entry));
+        }
+
         ValueTask<SessionLookup> touched = _registry.TouchEntry(entry);
         if (!touched.IsCompletedSuccessfully)
         {

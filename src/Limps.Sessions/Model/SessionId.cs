@@ -27,6 +27,9 @@ public readonly struct SessionId : IEquatable<SessionId>
 
     private SessionId(string value) => _value = value;
 
+    /// <summary>An id from text a caller has already checked as valid (see <see cref="IsValid"/>), without checking again.</summary>
+    internal static SessionId FromChecked(string value) => new(value);
+
     /// <summary>Gets whether this is the default, empty value that no session can have.</summary>
     public bool IsEmpty => _value is null;
 

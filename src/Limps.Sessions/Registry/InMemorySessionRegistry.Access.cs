@@ -38,6 +38,19 @@ public sealed partial class InMemorySessionRegistry
     /// <summary>Touches an entry found by <see cref="FindEntry"/>: the same answer as <see cref="TouchAsync"/> for its id.</summary>
     internal ValueTask<SessionLookup> TouchEntry(SessionEntry entry) => Answer(entry, Access.Touch);
 
+    /// <summary>
+    /// The touch of a caller that needs only "live or not" (a handle use): true when the entry is live well inside its
+    /// deadlines and the touch has nothing to write, answered without building a snapshot. False means "ask
+    /// <see cref="TouchEntry"/>", not "ended".
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryTouchInPlace(SessionEntry entry)
+    {
+        long now = NowTicks();
+        long state = Volatile.Read(ref entry.State);
+        return !SessionEntry.IsEnded(state) && IsWellInsideDeadlines(entry, state, now) && now <= LastActiveTicks(state);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<SessionLookup> Answer(SessionEntry entry, Access access)
     {
