@@ -39,7 +39,7 @@ public sealed class StoreCapacity
     /// <summary>Gets a value indicating whether the store enforces every capacity exactly, in total.</summary>
     public bool IsExact => Partitions == 1;
 
-    /// <summary>Describes a store whose capacities are enforced per partition, each holding its share, rounded up.</summary>
+    /// <summary>Describes a store whose capacities are enforced per partition, each holding its share (the shares add up to the capacity).</summary>
     /// <param name="partitions">How many partitions (1 is the same as <see cref="Exact"/>).</param>
     /// <param name="partitionOf">
     /// The partition (0 to <paramref name="partitions"/> − 1) of an id: a session id's text, or a handle. It must be the
@@ -74,7 +74,10 @@ public sealed class StoreCapacity
     /// <returns><paramref name="share"/> times <see cref="Partitions"/>.</returns>
     public int TotalFor(int share) => checked(share * Partitions);
 
-    /// <summary>A share of a capacity: what one partition holds at most, the capacity divided by <see cref="Partitions"/>, rounded up.</summary>
+    /// <summary>
+    /// The largest share of a capacity: the capacity divided by <see cref="Partitions"/>, rounded up. With a capacity that
+    /// is not a multiple of <see cref="Partitions"/>, the other partitions hold one less, so the shares add up to it.
+    /// </summary>
     /// <param name="total">The configured capacity.</param>
     /// <returns>The share.</returns>
     public int ShareOf(int total) => (int)(((long)total + Partitions - 1) / Partitions);
