@@ -42,7 +42,7 @@ public class RedisRoundTripTests
     }
 
     [Test]
-    public async Task An_owner_checked_lease_is_one_script_and_its_release_one_more_that_nobody_waits_for()
+    public async Task An_owner_checked_lease_is_one_script_and_its_release_goes_in_one_more_that_nobody_waits_for()
     {
         using var registry = new RedisSessionRegistry(
             _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
@@ -52,13 +52,14 @@ public class RedisRoundTripTests
         SessionLease lease = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
 
         lease.IsHeld.Should().BeTrue();
-        DataCommands().Should().Equal(["access"], "look-up, owner check and lease are one script: one round trip");
+        DataCommands().Should().Equal(["requests(b)"], "look-up, owner check and lease are one script: one round trip");
 
         _proxy.HoldReplies();
         ValueTask released = lease.DisposeAsync();
         released.IsCompletedSuccessfully.Should().BeTrue("the release is not waited for");
-        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 2))).Should().BeTrue();
-        DataCommands().Should().Equal(["access", "release"]);
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 2))).Should().BeTrue(
+            "with nothing else to ride with, the release goes by itself");
+        DataCommands().Should().Equal(["requests(b)", "requests(r)"]);
     }
 
     [Test]
@@ -74,7 +75,7 @@ public class RedisRoundTripTests
         await lease.DisposeAsync();
 
         lease.IsOwnerMismatch.Should().BeTrue();
-        DataCommands().Should().Equal(["access"], "nothing was leased, so there is nothing to release");
+        DataCommands().Should().Equal(["requests(b)"], "nothing was leased, so there is nothing to release");
         (await registry.LookupAsync(info.Id)).Session.LastActiveAt.Should().Be(TestTime.Start);
     }
 
@@ -88,15 +89,112 @@ public class RedisRoundTripTests
             warm.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().LastOrDefault() == "release"))).Should().BeTrue();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().LastOrDefault() == "requests(r)"))).Should().BeTrue();
         _proxy.Sent.Clear();
 
         using HttpResponseMessage answer = await host.CallEchoAsync(id, "counted");
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Contains("release")))).Should().BeTrue();
-        DataCommands().Should().Equal(["access", "release"], "one script looks up, checks the owner and leases; the release follows the answer");
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 2))).Should().BeTrue();
+        DataCommands().Should().Equal(
+            ["requests(b)", "requests(r)"], "one script looks up, checks the owner and leases; the release follows the answer");
     }
+
+    [Test]
+    public async Task Leases_and_releases_made_while_a_request_script_is_on_its_way_go_together_in_the_next_one()
+    {
+        using var registry = new RedisSessionRegistry(
+            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        SessionInfo[] sessions = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => registry.CreateAsync(owner: "alice").AsTask()));
+        SessionLease done = await registry.BeginLeaseForOwnerAsync(sessions[4].Id, "alice");
+        (await registry.LookupAsync(sessions[4].Id)).IsActive.Should().BeTrue(); // sends nothing more for the lease
+        _proxy.Sent.Clear();
+
+        _proxy.HoldReplies();
+        Task<SessionLease> first = registry.BeginLeaseForOwnerAsync(sessions[0].Id, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        await done.DisposeAsync();
+        Task<SessionLease>[] next = [.. sessions.Skip(1).Take(3).Select(s => registry.BeginLeaseForOwnerAsync(s.Id, "alice").AsTask())];
+        DataCommands().Should().Equal(["requests(b)"], "the others wait while the first script is on its way");
+        _proxy.ReleaseReplies();
+
+        (await first).IsHeld.Should().BeTrue();
+        foreach (SessionLease lease in await Task.WhenAll(next))
+        {
+            lease.IsHeld.Should().BeTrue();
+        }
+
+        DataCommands().Should().Equal(["requests(b)", "requests(r,b,b,b)"], "one release and three leases, one script");
+        (await Direct().HashGetAsync(SessionKey(sessions[4].Id), "n")).Should().Be(0);
+        foreach (SessionInfo session in sessions.Take(4))
+        {
+            (await Direct().HashGetAsync(SessionKey(session.Id), "n")).Should().Be(1);
+        }
+    }
+
+    [Test]
+    public async Task A_call_that_fails_in_a_shared_script_fails_alone()
+    {
+        using var registry = new RedisSessionRegistry(
+            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        SessionInfo blocker = await registry.CreateAsync(owner: "alice");
+        SessionInfo broken = await registry.CreateAsync(owner: "alice");
+        SessionInfo fine = await registry.CreateAsync(owner: "alice");
+        // Something other than this library wrote a value of another type at the session's key.
+        await Direct().KeyDeleteAsync(SessionKey(broken.Id));
+        await Direct().StringSetAsync(SessionKey(broken.Id), "not a hash");
+        _proxy.Sent.Clear();
+
+        _proxy.HoldReplies();
+        Task<SessionLease> first = registry.BeginLeaseForOwnerAsync(blocker.Id, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<SessionLease> failing = registry.BeginLeaseForOwnerAsync(broken.Id, "alice").AsTask();
+        Task<SessionLease> passing = registry.BeginLeaseForOwnerAsync(fine.Id, "alice").AsTask();
+        _proxy.ReleaseReplies();
+
+        (await first).IsHeld.Should().BeTrue();
+        (await passing).IsHeld.Should().BeTrue("the other call in the same script is answered as if it had gone alone");
+        (await FluentActions.Awaiting(() => failing).Should().ThrowAsync<SessionStoreUnavailableException>())
+            .Which.Message.Should().Contain("WRONGTYPE").And.NotContain(broken.Id.ToString());
+        DataCommands().Should().Equal(["requests(b)", "requests(b,b)"]);
+        (await Direct().HashGetAsync(SessionKey(fine.Id), "n")).Should().Be(1);
+    }
+
+    [Test]
+    public async Task Calls_waiting_behind_a_script_Redis_did_not_answer_in_time_fail_with_it_and_their_leases_are_released_later()
+    {
+        using var registry = new RedisSessionRegistry(
+            _connection,
+            new LimpsSessionsOptions(),
+            new RedisSessionStoreOptions { KeyPrefix = _prefix, OperationTimeout = TimeSpan.FromMilliseconds(250) },
+            _clock);
+        SessionInfo a = await registry.CreateAsync(owner: "alice");
+        SessionInfo b = await registry.CreateAsync(owner: "alice");
+        _proxy.Sent.Clear();
+
+        _proxy.HoldReplies();
+        Task<SessionLease> first = registry.BeginLeaseForOwnerAsync(a.Id, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<SessionLease> waiting = registry.BeginLeaseForOwnerAsync(b.Id, "alice").AsTask();
+
+        await FluentActions.Awaiting(() => first).Should().ThrowAsync<SessionStoreUnavailableException>();
+        await FluentActions.Awaiting(() => waiting).Should().ThrowAsync<SessionStoreUnavailableException>(
+            "it would have waited a whole timeout more behind a script Redis did not answer");
+        DataCommands().Should().Equal(["requests(b)"], "the waiting lease was never sent");
+        _proxy.ReleaseReplies();
+
+        (await Eventually.TrueAsync(async () =>
+            {
+                await registry.BeatAsync();
+                return (long)await Direct().HashGetAsync(SessionKey(a.Id), "n") == 0 && registry.PendingWrites == 0;
+            }))
+            .Should().BeTrue("the lease Redis opened without its answer arriving is released by its token");
+        (await Direct().HashGetAsync(SessionKey(b.Id), "n")).Should().Be(0);
+    }
+
+    private static IDatabase Direct() => RedisTestServer.Connection.GetDatabase();
+
+    private RedisKey SessionKey(SessionId id) => new RedisKeys(_prefix).Session(id);
 
     // The commands that read or write session data, by script name (connection upkeep such as PING is left out).
     private List<string> DataCommands()
@@ -104,12 +202,15 @@ public class RedisRoundTripTests
         Dictionary<string, string> names = RedisScripts.All.ToDictionary(s => Convert.ToHexStringLower(s.Script.Hash), s => s.Name);
         string[] upkeep = ["PING", "ECHO", "INFO", "CLIENT", "CLUSTER", "CONFIG", "SENTINEL", "SUBSCRIBE", "PSUBSCRIBE", "SELECT", "HELLO", "AUTH", "GET", "SCRIPT"];
         var data = new List<string>();
-        foreach (string command in _proxy.Sent.Commands)
+        IReadOnlyList<string> commands = _proxy.Sent.Commands;
+        for (int index = 0; index < commands.Count; index++)
         {
+            string command = commands[index];
             string[] parts = command.Split(' ');
             if (parts[0] == "EVALSHA")
             {
-                data.Add(names.TryGetValue(parts[1], out string? name) ? name : "unknown script");
+                string name = names.TryGetValue(parts[1], out string? known) ? known : "unknown script";
+                data.Add(name == "requests" ? RequestsCalls(_proxy.Sent.Parts[index]) : name);
             }
             else if (!upkeep.Contains(parts[0]))
             {
@@ -118,5 +219,22 @@ public class RedisRoundTripTests
         }
 
         return data;
+    }
+
+    // A request script named by the calls it carries, in order: "requests(r,b)" is a release, then a lease. Its parts are
+    // EVALSHA, the digest, the key count, the keys, then ARGV: 13 common arguments, the count, and each call.
+    private static string RequestsCalls(string[] parts)
+    {
+        int argv = 3 + int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+        int count = int.Parse(parts[argv + 13], System.Globalization.CultureInfo.InvariantCulture);
+        var calls = new List<string>();
+        int at = argv + 14;
+        for (int i = 0; i < count; i++)
+        {
+            calls.Add(parts[at]);
+            at += parts[at] == "r" ? 4 : 5;
+        }
+
+        return "requests(" + string.Join(',', calls) + ")";
     }
 }

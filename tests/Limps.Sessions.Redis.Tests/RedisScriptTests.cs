@@ -36,16 +36,27 @@ public class RedisScriptTests
     {
         string prelude = ResourceText("prelude");
         string lifecycle = ResourceText("lifecycle");
+        string accessFunction = ResourceText("access-function");
+        string releaseFunction = ResourceText("release-function");
         IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
         string[] resources = typeof(RedisScripts).Assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith("Limps.Sessions.Redis.Scripts.", StringComparison.Ordinal) && n.EndsWith(".lua", StringComparison.Ordinal))
             .Select(n => n["Limps.Sessions.Redis.Scripts.".Length..^".lua".Length])
-            .Where(n => n is not "prelude" and not "lifecycle")
+            .Where(n => n is not "prelude" and not "lifecycle" and not "access-function" and not "release-function")
             .ToArray();
         RedisScripts.All.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(resources, "every script shipped is one the store runs");
         foreach ((string name, RedisScript script) in RedisScripts.All)
         {
-            script.Text.Should().Be(prelude + (RedisScripts.IsLight(name) ? string.Empty : lifecycle) + ResourceText(name), name);
+            string expected = name switch
+            {
+                // The light scripts, which run on every request or every renewal, carry no lifecycle helpers.
+                "renew" => prelude,
+                "release" => prelude + releaseFunction,
+                "access" => prelude + lifecycle + accessFunction,
+                "requests" => prelude + lifecycle + accessFunction + releaseFunction,
+                _ => prelude + lifecycle,
+            };
+            script.Text.Should().Be(expected + ResourceText(name), name);
             byte[] digest = await server.ScriptLoadAsync(script.Text);
             digest.Should().Equal(script.Hash, name);
         }

@@ -10,10 +10,6 @@ public sealed partial class RedisSessionRegistry
     // The leases this replica holds, by token: what the heartbeat renews.
     private readonly ConcurrentDictionary<string, SessionId> _held = new(StringComparer.Ordinal);
 
-    // The arguments of the owner-checked lease (the short answer) and of the release, reused: both run on every request.
-    private readonly RedisArgumentPool _leaseArguments = new(RedisSessionStore.Own(9));
-    private readonly RedisArgumentPool _releaseArguments = new(RedisSessionStore.Own(2));
-
     /// <summary>Gets how many leases this replica holds open.</summary>
     internal int LocalLeases => _held.Count;
 
@@ -43,14 +39,16 @@ public sealed partial class RedisSessionRegistry
             return SessionLease.NotHeld(lookup);
         }
 
-        return Held(id, token, _store.Keys.Session(id), lookup);
+        return Held(id, token, lookup);
     }
 
     /// <inheritdoc />
     /// <remarks>
     /// One round trip: a single script looks the session up, compares its owner (another owner's live session is left
-    /// exactly as it is) and opens the lease. Its release is sent without the caller waiting for it (see
-    /// <see cref="BeginLeaseAsync"/> for answers that come too late).
+    /// exactly as it is) and opens the lease. Every HTTP request comes this way, so the lease waits in the store's
+    /// request queue and goes with the other requests' leases and releases of its shard in one script (see
+    /// <see cref="RedisRequestQueue"/>). Its release is not waited for (see <see cref="BeginLeaseAsync"/> for answers
+    /// that come too late).
     /// </remarks>
     /// <exception cref="SessionStoreUnavailableException">Redis cannot be reached or does not answer in time.</exception>
     public ValueTask<SessionLease> BeginLeaseForOwnerAsync(
@@ -61,31 +59,16 @@ public sealed partial class RedisSessionRegistry
             return ValueTask.FromResult(SessionLease.NotHeld(SessionLookup.NotFound));
         }
 
-        // Every request of an HTTP host comes this way: the arguments are built here, and the call awaits Redis in
-        // one async frame (LeaseForOwnerAsync), not three.
         string token = _store.NextLeaseToken();
-        RedisKey key = _store.Keys.Session(id);
-        RedisValue[] args = AccessArguments(id, Access.Lease, token, checkOwner: true, owner, shortAnswer: true);
-        return LeaseForOwnerAsync(id, owner, token, key, args, cancellationToken);
+        return LeaseForOwnerAsync(id, owner, token, _store.Requests.Lease(id, token, owner, cancellationToken));
     }
 
-    private async ValueTask<SessionLease> LeaseForOwnerAsync(
-        SessionId id, string? owner, string token, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
+    private async ValueTask<SessionLease> LeaseForOwnerAsync(SessionId id, string? owner, string token, Task<RedisResult> answer)
     {
         RedisResult result;
         try
         {
-            try
-            {
-                result = await _store.SendAsync(RedisScripts.Access, key, args, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex) when (RedisSessionStore.IsNoScript(ex))
-            {
-                await _store.LoadScriptsAsync().ConfigureAwait(false);
-                result = await _store.SendTextAsync(RedisScripts.Access, key, args, cancellationToken).ConfigureAwait(false);
-            }
-
-            _leaseArguments.Return(args);
+            result = await answer.ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisSessionStore.IsFailure(ex) || ex is OperationCanceledException)
         {
@@ -122,7 +105,7 @@ public sealed partial class RedisSessionRegistry
                     RedisSessionStore.FromMicros((long)reply[2]),
                     owner,
                     metadata);
-                return Held(id, token, key, SessionLookup.Active(info));
+                return Held(id, token, SessionLookup.Active(info));
             case 3:
                 return SessionLease.OwnerMismatch;
         }
@@ -138,59 +121,18 @@ public sealed partial class RedisSessionRegistry
         _held.Where(pair => pair.Value == id).Select(pair => pair.Key).ToArray();
 
     /// <summary>
-    /// Releases one lease without making the caller wait for Redis: the release is sent at once (so it reaches Redis
-    /// before any later command of this replica) and its answer is looked at when it comes, by a continuation, not an
-    /// async frame. A release Redis did not take in time is retried with the next heartbeat; one that never gets
-    /// through lapses after the holder timeout.
+    /// Releases one lease without making the caller wait for Redis: the release waits in the store's request queue and
+    /// goes with the next script of its shard, before any later command of this replica (see
+    /// <see cref="RedisRequestQueue"/>); it carries the instant it was given back, so the idle clock starts there. A
+    /// release Redis did not take is retried with the next heartbeat; one that never gets through lapses after the
+    /// holder timeout.
     /// </summary>
     internal ValueTask ReleaseLeaseAsync(RedisSessionLease lease)
     {
         // Stop renewing first: whatever happens next, the lease lapses at the latest one holder timeout from now.
         _held.TryRemove(lease.Token, out _);
-        Task<RedisResult> release;
-        try
-        {
-            lease.Sent = ReleaseArguments(lease.Id, lease.Token, _store.Arguments(lease.Id, _releaseArguments));
-            release = _store.SendAsync(RedisScripts.Release, lease.Key, lease.Sent, CancellationToken.None);
-        }
-#pragma warning disable CA1031 // Nobody waits for the release: whatever went wrong, it is retried, never thrown.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            ReleaseFailed(lease.Id, lease.Token, ex);
-            return ValueTask.CompletedTask;
-        }
-
-        if (release.IsCompletedSuccessfully)
-        {
-            _releaseArguments.Return(lease.Sent);
-        }
-        else
-        {
-            lease.Observe(release);
-        }
-
+        _store.Requests.Release(lease.Id, lease.Token, RedisSessionStore.ToMicrosUp(_store.Now()));
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>Looks at a release's answer when it comes (see <see cref="ReleaseLeaseAsync"/>).</summary>
-    internal void OnReleaseAnswered(Task<RedisResult> sent, RedisSessionLease lease)
-    {
-        if (sent.IsCompletedSuccessfully)
-        {
-            _releaseArguments.Return(lease.Sent!);
-            return;
-        }
-
-        Exception ex = sent.Exception?.InnerException ?? new TaskCanceledException(sent);
-        if (RedisSessionStore.IsNoScript(ex))
-        {
-            // Redis lost its scripts (a restart): the release goes again with the script's text, in the background.
-            _ = ObserveReleaseAsync(ReleaseInStoreAsync(lease.Id, lease.Token), lease.Id, lease.Token);
-            return;
-        }
-
-        ReleaseFailed(lease.Id, lease.Token, ex);
     }
 
     private void ReleaseFailed(SessionId id, string token, Exception ex)
@@ -199,31 +141,16 @@ public sealed partial class RedisSessionRegistry
         Defer(new PendingWrite(PendingWriteKind.Release, id, token));
     }
 
-    private async Task ObserveReleaseAsync(Task release, SessionId id, string token)
-    {
-        try
-        {
-            await release.ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Nobody waits for this task: whatever went wrong, the release is retried, never thrown.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            RedisLog.LeaseReleaseDeferred(_logger, id.Masked, ex);
-            Defer(new PendingWrite(PendingWriteKind.Release, id, token));
-        }
-    }
-
-    private RedisSessionLease Held(SessionId id, string token, RedisKey key, SessionLookup lookup)
+    private RedisSessionLease Held(SessionId id, string token, SessionLookup lookup)
     {
         _held[token] = id;
         EnsureHeartbeat();
-        return new RedisSessionLease(this, id, token, key, lookup);
+        return new RedisSessionLease(this, id, token, lookup);
     }
 
-    private RedisValue[] ReleaseArguments(SessionId id, string token, RedisValue[]? args = null)
+    private RedisValue[] ReleaseArguments(SessionId id, string token)
     {
-        args ??= _store.Arguments(id, 2);
+        RedisValue[] args = _store.Arguments(id, 2);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = token;
         return args;

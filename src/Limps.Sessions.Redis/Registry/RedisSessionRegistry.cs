@@ -73,6 +73,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
         _store = store;
         _telemetry = telemetry;
         _logger = _telemetry.Logger;
+        _store.Requests.ReleaseFailed = ReleaseFailed;
     }
 
     private enum Access
@@ -240,6 +241,7 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     {
         ArgumentNullException.ThrowIfNull(reason);
         var ids = new List<SessionId>();
+        _store.Requests.SendWaiting();
         try
         {
             for (int shard = 0; shard < _store.Keys.ShardCount; shard++)
@@ -282,6 +284,8 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     /// <summary>Stops the lease renewals and disposes the standalone meter, if the registry created one.</summary>
     public void Dispose()
     {
+        // Releases still waiting for the next request script go now, while the connection is still open.
+        _store.Requests.SendWaiting();
         StopHeartbeat();
         _telemetry.Dispose();
     }
@@ -307,17 +311,15 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
     private async ValueTask<RedisResult[]> EvaluateAccessAsync(
         SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, CancellationToken cancellationToken)
     {
-        RedisValue[] args = AccessArguments(id, access, leaseToken, checkOwner, owner, shortAnswer: false);
+        RedisValue[] args = AccessArguments(id, access, leaseToken, checkOwner, owner);
         return (RedisResult[])(await _store.EvaluateAsync(
             RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
     }
 
-    // The access script's arguments (see RedisScripts.Access). The short answer leaves out what an owner-checked caller
-    // already knows (the owner) or does not use (the incarnation).
-    private RedisValue[] AccessArguments(
-        SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner, bool shortAnswer)
+    // The access script's arguments (see RedisScripts.Access).
+    private RedisValue[] AccessArguments(SessionId id, Access access, string? leaseToken, bool checkOwner, string? owner)
     {
-        RedisValue[] args = shortAnswer ? _store.Arguments(id, _leaseArguments) : _store.Arguments(id, checkOwner ? 7 : 4);
+        RedisValue[] args = _store.Arguments(id, checkOwner ? 7 : 4);
         args[RedisSessionStore.Own(0)] = id.ToString();
         args[RedisSessionStore.Own(1)] = access switch
         {
@@ -332,12 +334,6 @@ public sealed partial class RedisSessionRegistry : ISessionRegistry, IDisposable
             args[RedisSessionStore.Own(4)] = "c";
             args[RedisSessionStore.Own(5)] = owner is null ? 0 : 1;
             args[RedisSessionStore.Own(6)] = owner ?? string.Empty;
-        }
-
-        if (shortAnswer)
-        {
-            args[RedisSessionStore.Own(7)] = 0;
-            args[RedisSessionStore.Own(8)] = 1;
         }
 
         return args;

@@ -22,13 +22,9 @@ namespace Limps.Sessions.Redis;
 /// </remarks>
 internal static class RedisScripts
 {
-    // Each script is an embedded resource (Store/Scripts/<name>.lua) prefixed with the shared prelude, read once; the
-    // scripts that visit sessions (and may end one) also carry lifecycle.lua. Everything at a script's top level runs
-    // on every call on Redis's one thread, so the light scripts (the request's release, a holder's renewal) carry the
-    // prelude alone.
-    private static readonly string Prelude = Read("prelude");
-    private static readonly string Lifecycle = Read("lifecycle");
-
+    // Each script is an embedded resource (Store/Scripts/<name>.lua) behind the pieces it uses (Pieces), read once.
+    // Everything at a script's top level runs on every call on Redis's one thread, so each script carries only the
+    // pieces it needs: the light ones (a holder's renewal, a lone release) the prelude alone and what they call.
     /// <summary>
     /// Lookup, touch or lease, optionally for one owner only. ARGV 14 id, 15 mode (<c>l</c>, <c>t</c>, <c>b</c>), 16 touch
     /// write tolerance (µs), 17 lease token; then, to check the owner first, 18 <c>c</c>, 19 has owner (1/0), 20 owner.
@@ -45,6 +41,15 @@ internal static class RedisScripts
     /// release (so it can be retried).
     /// </summary>
     public static readonly RedisScript Release = Load("release");
+
+    /// <summary>
+    /// The request path's calls to one shard, sent together (see <see cref="RedisRequestQueue"/>): owner-checked leases
+    /// (with the short answer of <see cref="Access"/>) and releases. ARGV 14 how many calls, then per call
+    /// <c>b</c>, id, token, has owner (1/0), owner for a lease; <c>r</c>, id, token, released at (µs) for a release.
+    /// Answers one entry per call in order: <see cref="Access"/>'s or <see cref="Release"/>'s answer, or
+    /// {-1, message} when that call alone failed.
+    /// </summary>
+    public static readonly RedisScript Requests = Load("requests");
 
     /// <summary>Renews leases of one session. ARGV 14 id, 15... tokens. Answers how many were still there.</summary>
     public static readonly RedisScript Renew = Load("renew");
@@ -97,20 +102,27 @@ internal static class RedisScripts
     /// <summary>Gets every script, for loading them ahead and for tests.</summary>
     internal static IReadOnlyList<(string Name, RedisScript Script)> All { get; } =
     [
-        ("access", Access), ("release", Release), ("renew", Renew), ("abandon", Abandon), ("end", End),
+        ("access", Access), ("release", Release), ("requests", Requests), ("renew", Renew), ("abandon", Abandon), ("end", End),
         ("create", Create), ("sweep", Sweep), ("record", Record), ("prune", Prune),
         ("write-state", WriteState),
     ];
 
-    /// <summary>
-    /// Reads one script and puts the prelude in front of it, and unless it is light (<see cref="IsLight"/>) the
-    /// lifecycle helpers after that.
-    /// </summary>
+    /// <summary>Reads one script and puts the pieces it uses in front of it (see <see cref="Pieces"/>).</summary>
     internal static RedisScript Load(string name) =>
-        new(IsLight(name) ? Prelude + Read(name) : Prelude + Lifecycle + Read(name));
+        new(string.Concat(Pieces(name).Select(Read)) + Read(name));
 
-    /// <summary>Whether a script runs on the prelude alone: it never visits a session, so it cannot end one.</summary>
-    internal static bool IsLight(string name) => name is "release" or "renew";
+    /// <summary>
+    /// The shared pieces a script runs on, in order: the prelude always; lifecycle.lua for every script that visits a
+    /// session (and so may end one); the access and release functions for the scripts that call them.
+    /// </summary>
+    internal static IReadOnlyList<string> Pieces(string name) => name switch
+    {
+        "renew" => ["prelude"],
+        "release" => ["prelude", "release-function"],
+        "access" => ["prelude", "lifecycle", "access-function"],
+        "requests" => ["prelude", "lifecycle", "access-function", "release-function"],
+        _ => ["prelude", "lifecycle"],
+    };
 
     private static string Read(string name)
     {

@@ -77,11 +77,15 @@ internal sealed class RedisSessionStore
         _announce = redisOptions.AnnounceEnds && keyPrefix == redisOptions.KeyPrefix ? 1 : 0;
         TimeSpan recheck = options.IdleTimeout > TimeSpan.Zero ? options.IdleTimeout : options.EffectiveSweepInterval;
         _recheckMicros = Math.Max(1, MicrosUp(recheck.Ticks));
+        Requests = new RedisRequestQueue(this);
     }
 
     public IDatabase Database { get; }
 
     public RedisKeys Keys { get; }
+
+    /// <summary>Gets the request path's leases and releases, sent together per shard.</summary>
+    public RedisRequestQueue Requests { get; }
 
     public LimpsSessionsOptions Options { get; }
 
@@ -167,22 +171,13 @@ internal sealed class RedisSessionStore
     }
 
     /// <summary>Builds the arguments of a script about one session: it runs in the session's shard.</summary>
-    public RedisValue[] Arguments(SessionId id, int extra) => Arguments(Keys.ShardOf(id), extra, args: null);
-
-    /// <summary>
-    /// Fills an array from a pool with the common arguments of a script about one session (it runs in the session's
-    /// shard); the caller fills its own.
-    /// </summary>
-    public RedisValue[] Arguments(SessionId id, RedisArgumentPool pool) =>
-        Arguments(Keys.ShardOf(id), pool.Length - CommonArgumentCount, pool.Rent());
+    public RedisValue[] Arguments(SessionId id, int extra) => Arguments(Keys.ShardOf(id), extra);
 
     /// <summary>
     /// Builds the arguments of a script that runs in one shard: the common ones (the shard's key base, the clock read
     /// now, the settings), then its own.
     /// </summary>
-    public RedisValue[] Arguments(int shard, int extra) => Arguments(shard, extra, args: null);
-
-    private RedisValue[] Arguments(int shard, int extra, RedisValue[]? args)
+    public RedisValue[] Arguments(int shard, int extra)
     {
         long ticks = _clock.GetCurrentInstant().ToUnixTimeTicks();
         long down = Math.DivRem(ticks, TicksPerMicrosecond, out long rest);
@@ -194,7 +189,7 @@ internal sealed class RedisSessionStore
         }
 
         long up = rest == 0 ? down : down + 1;
-        args ??= new RedisValue[CommonArgumentCount + extra];
+        var args = new RedisValue[CommonArgumentCount + extra];
         args[0] = Keys.BaseValue(shard);
         args[1] = down;
         args[2] = up;
@@ -236,16 +231,27 @@ internal sealed class RedisSessionStore
     }
 
     /// <summary>
-    /// Sends a script by its digest (<c>EVALSHA</c>) under the operation timeout, without an async frame of its own:
-    /// for the request path, which awaits it in its one frame. The caller handles <see cref="IsNoScript"/> (with
-    /// <see cref="SendTextAsync"/>) and maps <see cref="IsFailure"/> with <see cref="Unavailable"/>.
+    /// Sends a script by its digest (<c>EVALSHA</c>) under the operation timeout, without an async frame of its own,
+    /// after whatever waits in <see cref="Requests"/> (so a release queued earlier reaches Redis first). The caller
+    /// handles <see cref="IsNoScript"/> (with <see cref="SendTextAsync"/>) and maps <see cref="IsFailure"/> with
+    /// <see cref="Unavailable"/>.
     /// </summary>
-    public Task<RedisResult> SendAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken) =>
-        Bound(Database.ScriptEvaluateAsync(script.Hash, [key], args), cancellationToken);
+    public Task<RedisResult> SendAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
+    {
+        Requests.SendWaiting();
+        return Bound(Database.ScriptEvaluateAsync(script.Hash, [key], args), cancellationToken);
+    }
 
     /// <summary>Sends a script's text (<c>EVAL</c>, which also caches it in Redis) under the operation timeout.</summary>
-    public Task<RedisResult> SendTextAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken) =>
-        Bound(Database.ScriptEvaluateAsync(script.Text, [key], args), cancellationToken);
+    public Task<RedisResult> SendTextAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
+    {
+        Requests.SendWaiting();
+        return Bound(Database.ScriptEvaluateAsync(script.Text, [key], args), cancellationToken);
+    }
+
+    /// <summary>Sends a script for <see cref="Requests"/> itself (by digest, or its text) under the operation timeout.</summary>
+    public Task<RedisResult> SendUnqueuedAsync(RedisScript script, RedisKey key, RedisValue[] args, bool text) =>
+        Bound(text ? Database.ScriptEvaluateAsync(script.Text, [key], args) : Database.ScriptEvaluateAsync(script.Hash, [key], args), CancellationToken.None);
 
     /// <summary>
     /// Loads every script onto every master it can reach, after a call met <c>NOSCRIPT</c> (Redis restarted, failed over
@@ -323,6 +329,7 @@ internal sealed class RedisSessionStore
     {
         try
         {
+            Requests.SendWaiting();
             return await Bound(command(Database), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsUnavailable(ex) || ex is RedisException)

@@ -11,6 +11,7 @@ public sealed class RespCommandLog
 {
     private readonly Lock _lock = new();
     private readonly List<string> _commands = [];
+    private readonly List<string[]> _parts = [];
 
     /// <summary>
     /// Gets the commands seen so far, in order: the name in upper case, followed for <c>EVALSHA</c> by a space and the
@@ -27,22 +28,36 @@ public sealed class RespCommandLog
         }
     }
 
+    /// <summary>Gets every part of each command seen so far (name and arguments, as UTF-8 text), in order.</summary>
+    public IReadOnlyList<string[]> Parts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _parts];
+            }
+        }
+    }
+
     public void Clear()
     {
         lock (_lock)
         {
             _commands.Clear();
+            _parts.Clear();
         }
     }
 
     /// <summary>A reader for one connection's bytes.</summary>
     public Reader NewReader() => new(this);
 
-    private void Add(string name)
+    private void Add(string name, string[] parts)
     {
         lock (_lock)
         {
             _commands.Add(name);
+            _parts.Add(parts);
         }
     }
 
@@ -61,24 +76,26 @@ public sealed class RespCommandLog
                 }
 
                 int consumed;
-                while ((consumed = TryReadCommand(out string? name)) > 0)
+                while ((consumed = TryReadCommand(out string? name, out string[]? parts)) > 0)
                 {
                     _pending.RemoveRange(0, consumed);
-                    log.Add(name!);
+                    log.Add(name!, parts!);
                 }
             }
         }
 
-        // Returns how many bytes one complete command took (0: not complete yet) and its name.
-        private int TryReadCommand(out string? name)
+        // Returns how many bytes one complete command took (0: not complete yet), its name and all its parts.
+        private int TryReadCommand(out string? name, out string[]? all)
         {
             name = null;
+            all = null;
             int at = 0;
             if (_pending.Count == 0 || _pending[0] != (byte)'*' || !TryReadNumber(ref at, out int parts))
             {
                 return 0;
             }
 
+            var read = new string[parts];
             for (int i = 0; i < parts; i++)
             {
                 if (at >= _pending.Count || _pending[at] != (byte)'$' || !TryReadNumber(ref at, out int length)
@@ -96,9 +113,11 @@ public sealed class RespCommandLog
                     name += " " + Encoding.ASCII.GetString(_pending.GetRange(at, length).ToArray()).ToLowerInvariant();
                 }
 
+                read[i] = Encoding.UTF8.GetString(_pending.GetRange(at, length).ToArray());
                 at += length + 2;
             }
 
+            all = read;
             return at;
         }
 

@@ -1,0 +1,210 @@
+using StackExchange.Redis;
+
+namespace Limps.Sessions.Redis;
+
+/// <summary>
+/// The request path of one store: the owner-checked lease every HTTP request opens and the release that ends it, sent
+/// to Redis together per shard in one request script (<see cref="RedisScripts.Requests"/>), one lane per shard.
+/// </summary>
+/// <remarks>
+/// A lease is still one round trip for its request and its release is still not waited for; what changes is that the
+/// calls of several requests share one script, one command on the connection and one reply. Each call in a script
+/// succeeds or fails on its own; a script that fails (Redis unreachable, too late) fails every call it carried, and
+/// the calls that waited behind it.
+/// </remarks>
+internal sealed class RedisRequestQueue
+{
+    // Enough for a burst of requests; a script runs on Redis's one thread, so it stays short.
+    private const int MaxCallsPerScript = 64;
+
+    private readonly RedisSessionStore _store;
+    private readonly RedisRequestLane?[] _lanes;
+    private int _waiting;
+
+    public RedisRequestQueue(RedisSessionStore store)
+    {
+        _store = store;
+        _lanes = new RedisRequestLane?[store.Keys.ShardCount];
+    }
+
+    /// <summary>
+    /// Gets or sets what happens to a release that did not reach Redis (the registry defers it to its heartbeat).
+    /// </summary>
+    public Action<SessionId, string, Exception>? ReleaseFailed { get; set; }
+
+    /// <summary>Queues an owner-checked lease; the task is its entry of the script's answer (the access script's short answer).</summary>
+    public Task<RedisResult> Lease(SessionId id, string token, string? owner, CancellationToken cancellationToken)
+    {
+        var lease = new RedisQueuedLease();
+        lease.CancelWith(cancellationToken);
+        Add(id, new RedisQueuedCall(id, token, owner, 0, lease));
+        return lease.Task;
+    }
+
+    /// <summary>Queues a release; nobody waits for it.</summary>
+    public void Release(SessionId id, string token, long releasedAt) =>
+        Add(id, new RedisQueuedCall(id, token, null, releasedAt, null));
+
+    /// <summary>
+    /// Sends every waiting call now, before the caller's own command: so a release reaches Redis before anything this
+    /// store sends later, as if it had been sent at once.
+    /// </summary>
+    public void SendWaiting()
+    {
+        if (Volatile.Read(ref _waiting) == 0)
+        {
+            return;
+        }
+
+        foreach (RedisRequestLane? lane in _lanes)
+        {
+            lane?.SendWaiting(force: true);
+        }
+    }
+
+    /// <summary>Counts calls a lane took out of its queue.</summary>
+    internal void Taken(int count) => Interlocked.Add(ref _waiting, -count);
+
+    /// <summary>
+    /// Hands a lane's calls to the connection in scripts of at most <see cref="MaxCallsPerScript"/> calls each, in
+    /// order; each script's task hands its answers (or its failure) to its calls, and never fails itself.
+    /// </summary>
+    internal Task[] Issue(RedisRequestLane lane, List<RedisQueuedCall> calls)
+    {
+        // A lease whose caller gave up before it was sent is left out (the caller releases its token anyway).
+        calls.RemoveAll(call => call.IsAbandoned);
+        var scripts = new Task[(calls.Count + MaxCallsPerScript - 1) / MaxCallsPerScript];
+        for (int i = 0; i < scripts.Length; i++)
+        {
+            int start = i * MaxCallsPerScript;
+            scripts[i] = SendScriptAsync(lane.Shard, calls, start, Math.Min(MaxCallsPerScript, calls.Count - start));
+        }
+
+        return scripts;
+    }
+
+    private void Add(SessionId id, in RedisQueuedCall call)
+    {
+        int shard = _store.Keys.ShardOf(id);
+        RedisRequestLane lane = Volatile.Read(ref _lanes[shard])
+            ?? Interlocked.CompareExchange(ref _lanes[shard], new RedisRequestLane(this, shard), null)
+            ?? _lanes[shard]!;
+        Interlocked.Increment(ref _waiting);
+        lane.Add(call);
+    }
+
+    // Never throws: every failure goes to the calls it concerns. It runs synchronously up to handing the script to the
+    // connection, so scripts reach Redis in the order they were issued.
+    private async Task SendScriptAsync(int shard, List<RedisQueuedCall> calls, int start, int count)
+    {
+        RedisValue[] args = Arguments(shard, calls, start, count);
+        RedisKey key = _store.Keys.Session(calls[start].Id);
+        RedisResult[] answers;
+        try
+        {
+            RedisResult result;
+            try
+            {
+                result = await _store.SendUnqueuedAsync(RedisScripts.Requests, key, args, text: false).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (RedisSessionStore.IsNoScript(ex))
+            {
+                // Every call in it is safe to repeat (a lease by its token, a release by its token).
+                await _store.LoadScriptsAsync().ConfigureAwait(false);
+                result = await _store.SendUnqueuedAsync(RedisScripts.Requests, key, args, text: true).ConfigureAwait(false);
+            }
+
+            answers = (RedisResult[])result!;
+        }
+#pragma warning disable CA1031 // Nobody awaits this method: every failure is handed to the calls it concerns.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Fail(calls, start, count, ex);
+            if (RedisSessionStore.IsUnavailable(ex))
+            {
+                // The calls behind it would wait a whole timeout more: they fail with it.
+                List<RedisQueuedCall> waiting = _lanes[shard]!.TakeWaiting();
+                Fail(waiting, 0, waiting.Count, ex);
+            }
+
+            return;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            RedisQueuedCall call = calls[start + i];
+            RedisResult answer = answers[i];
+            if (answer.Resp2Type == ResultType.Array && (RedisResult[])answer! is [var status, var message, ..] && (long)status == -1)
+            {
+                Fail(call, new RedisServerException((string?)message ?? "The request script failed."));
+            }
+            else if (call.Lease is { } lease)
+            {
+                lease.Answer(answer);
+            }
+        }
+    }
+
+    private void Fail(List<RedisQueuedCall> calls, int start, int count, Exception failure)
+    {
+        for (int i = start; i < start + count; i++)
+        {
+            Fail(calls[i], failure);
+        }
+    }
+
+    private void Fail(in RedisQueuedCall call, Exception failure)
+    {
+        if (call.Lease is { } lease)
+        {
+            lease.Fail(failure);
+            return;
+        }
+
+        try
+        {
+            ReleaseFailed?.Invoke(call.Id, call.Token, failure);
+        }
+#pragma warning disable CA1031 // Nobody waits for a release; it lapses by itself if even this failed.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    // The common arguments, the count, then each call's own (see RedisScripts.Requests).
+    private RedisValue[] Arguments(int shard, List<RedisQueuedCall> calls, int start, int count)
+    {
+        int own = 1;
+        for (int i = start; i < start + count; i++)
+        {
+            own += calls[i].IsRelease ? 4 : 5;
+        }
+
+        RedisValue[] args = _store.Arguments(shard, own);
+        int at = RedisSessionStore.Own(0);
+        args[at++] = count;
+        for (int i = start; i < start + count; i++)
+        {
+            RedisQueuedCall call = calls[i];
+            if (call.IsRelease)
+            {
+                args[at++] = "r";
+                args[at++] = call.Id.ToString();
+                args[at++] = call.Token;
+                args[at++] = call.ReleasedAt;
+            }
+            else
+            {
+                args[at++] = "b";
+                args[at++] = call.Id.ToString();
+                args[at++] = call.Token;
+                args[at++] = call.Owner is null ? 0 : 1;
+                args[at++] = call.Owner ?? string.Empty;
+            }
+        }
+
+        return args;
+    }
+}
