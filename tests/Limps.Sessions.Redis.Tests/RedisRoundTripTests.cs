@@ -192,6 +192,32 @@ public class RedisRoundTripTests
         (await Direct().HashGetAsync(SessionKey(b.Id), "n")).Should().Be(0);
     }
 
+    [Test]
+    public async Task Once_the_connection_is_gone_every_lease_and_release_still_gets_its_answer()
+    {
+        using var registry = new RedisSessionRegistry(
+            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionLease held = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+
+        // A script that fails before it is even sent must not keep the calls after it waiting for its answer.
+        await _connection.DisposeAsync();
+        await held.DisposeAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            await FluentActions.Awaiting(() => registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask())
+                .Should().ThrowAsync<SessionStoreUnavailableException>();
+        }
+
+        Task<SessionLease>[] together = [.. Enumerable.Range(0, 4).Select(_ => registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask())];
+        foreach (Task<SessionLease> lease in together)
+        {
+            await FluentActions.Awaiting(() => lease).Should().ThrowAsync<SessionStoreUnavailableException>();
+        }
+
+        registry.PendingWrites.Should().Be(8, "the release and every lease Redis might have opened are kept to be released later");
+    }
+
     private static IDatabase Direct() => RedisTestServer.Connection.GetDatabase();
 
     private RedisKey SessionKey(SessionId id) => new RedisKeys(_prefix).Session(id);

@@ -17,15 +17,15 @@ internal sealed class RedisRequestLane
 {
     private readonly Lock _gate = new();
     private readonly RedisRequestQueue _queue;
-    private readonly Action _answered;
     private List<RedisQueuedCall> _waiting = [];
+
+    // Scripts of this lane handed to the connection and not yet answered.
     private int _inFlight;
 
     public RedisRequestLane(RedisRequestQueue queue, int shard)
     {
         _queue = queue;
         Shard = shard;
-        _answered = Answered;
     }
 
     /// <summary>Gets the shard this lane sends to.</summary>
@@ -60,8 +60,6 @@ internal sealed class RedisRequestLane
     /// </remarks>
     public void SendWaiting(bool force)
     {
-        List<RedisQueuedCall> calls;
-        Task[] scripts;
         lock (_gate)
         {
             if (_waiting.Count == 0 || (!force && _inFlight > 0))
@@ -69,17 +67,21 @@ internal sealed class RedisRequestLane
                 return;
             }
 
-            calls = _waiting;
+            List<RedisQueuedCall> calls = _waiting;
             _waiting = [];
-            _inFlight++;
             _queue.Taken(calls.Count);
-            scripts = _queue.Issue(this, calls);
-        }
 
-        WhenAnswered(scripts);
+            // Not "_inFlight += Issue(...)": a script that fails at once calls Answered inside Issue, and the count read
+            // before the call would lose that.
+            int issued = _queue.Issue(this, calls);
+            _inFlight += issued;
+        }
     }
 
-    /// <summary>Called when a script of this lane was answered (or failed): the calls that waited for it go now.</summary>
+    /// <summary>
+    /// Called when a script of this lane was answered (or failed), before its calls get their answers: the calls that
+    /// waited for it go now.
+    /// </summary>
     public void Answered()
     {
         bool send;
@@ -110,22 +112,5 @@ internal sealed class RedisRequestLane
 
         _queue.Taken(calls.Count);
         return calls;
-    }
-
-    // Calls Answered once every script issued together was answered (or failed); the scripts' tasks never fail.
-    private void WhenAnswered(Task[] scripts)
-    {
-        if (scripts.Length == 1 && !scripts[0].IsCompleted)
-        {
-            scripts[0].ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_answered);
-        }
-        else if (Array.TrueForAll(scripts, script => script.IsCompleted))
-        {
-            Answered();
-        }
-        else
-        {
-            Task.WhenAll(scripts).ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_answered);
-        }
     }
 }

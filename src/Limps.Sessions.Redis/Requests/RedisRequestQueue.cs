@@ -67,17 +67,18 @@ internal sealed class RedisRequestQueue
 
     /// <summary>
     /// Hands a lane's calls to the connection in scripts of at most <see cref="MaxCallsPerScript"/> calls each, in
-    /// order; each script's task hands its answers (or its failure) to its calls, and never fails itself.
+    /// order, and answers how many scripts that was; each script tells the lane when it is answered (or failed), then
+    /// hands its answers to its calls.
     /// </summary>
-    internal Task[] Issue(RedisRequestLane lane, List<RedisQueuedCall> calls)
+    internal int Issue(RedisRequestLane lane, List<RedisQueuedCall> calls)
     {
         // A lease whose caller gave up before it was sent is left out (the caller releases its token anyway).
         calls.RemoveAll(call => call.IsAbandoned);
-        var scripts = new Task[(calls.Count + MaxCallsPerScript - 1) / MaxCallsPerScript];
-        for (int i = 0; i < scripts.Length; i++)
+        int scripts = 0;
+        for (int start = 0; start < calls.Count; start += MaxCallsPerScript)
         {
-            int start = i * MaxCallsPerScript;
-            scripts[i] = SendScriptAsync(lane.Shard, calls, start, Math.Min(MaxCallsPerScript, calls.Count - start));
+            _ = SendScriptAsync(lane, calls, start, Math.Min(MaxCallsPerScript, calls.Count - start));
+            scripts++;
         }
 
         return scripts;
@@ -95,9 +96,9 @@ internal sealed class RedisRequestQueue
 
     // Never throws: every failure goes to the calls it concerns. It runs synchronously up to handing the script to the
     // connection, so scripts reach Redis in the order they were issued.
-    private async Task SendScriptAsync(int shard, List<RedisQueuedCall> calls, int start, int count)
+    private async Task SendScriptAsync(RedisRequestLane lane, List<RedisQueuedCall> calls, int start, int count)
     {
-        RedisValue[] args = Arguments(shard, calls, start, count);
+        RedisValue[] args = Arguments(lane.Shard, calls, start, count);
         RedisKey key = _store.Keys.Session(calls[start].Id);
         RedisResult[] answers;
         try
@@ -105,7 +106,14 @@ internal sealed class RedisRequestQueue
             RedisResult result;
             try
             {
-                result = await _store.SendUnqueuedAsync(RedisScripts.Requests, key, args, text: false).ConfigureAwait(false);
+                Task<RedisResult> sent = _store.SendUnqueuedAsync(RedisScripts.Requests, key, args, text: false);
+                if (sent.IsCompleted)
+                {
+                    // Failed at once (no connection): its calls are failed off this thread, which holds the lane.
+                    await Task.Yield();
+                }
+
+                result = await sent.ConfigureAwait(false);
             }
             catch (RedisServerException ex) when (RedisSessionStore.IsNoScript(ex))
             {
@@ -120,17 +128,21 @@ internal sealed class RedisRequestQueue
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Fail(calls, start, count, ex);
             if (RedisSessionStore.IsUnavailable(ex))
             {
                 // The calls behind it would wait a whole timeout more: they fail with it.
-                List<RedisQueuedCall> waiting = _lanes[shard]!.TakeWaiting();
+                List<RedisQueuedCall> waiting = lane.TakeWaiting();
                 Fail(waiting, 0, waiting.Count, ex);
             }
 
+            lane.Answered();
+            Fail(calls, start, count, ex);
             return;
         }
 
+        // The next script of the lane goes before this one's callers carry on.
+        lane.Answered();
+        int last = -1;
         for (int i = 0; i < count; i++)
         {
             RedisQueuedCall call = calls[start + i];
@@ -141,8 +153,20 @@ internal sealed class RedisRequestQueue
             }
             else if (call.Lease is { } lease)
             {
-                lease.Answer(answer);
+                // Each lease's caller carries on with the rest of its request: all but the last on the thread pool,
+                // so they run side by side; the last one here, on this thread, which has nothing else to do.
+                if (last >= 0)
+                {
+                    calls[start + last].Lease!.AnswerLater(answers[last]);
+                }
+
+                last = i;
             }
+        }
+
+        if (last >= 0)
+        {
+            calls[start + last].Lease!.Answer(answers[last]);
         }
     }
 
