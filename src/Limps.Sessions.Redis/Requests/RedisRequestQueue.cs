@@ -146,6 +146,13 @@ internal sealed class RedisRequestQueue
         for (int i = 0; i < count; i++)
         {
             RedisQueuedCall call = calls[start + i];
+            if (i >= answers.Length)
+            {
+                // Not an answer this library's script gives; no caller may be left waiting for it all the same.
+                Fail(call, new RedisServerException("The request script answered fewer calls than it carried."));
+                continue;
+            }
+
             RedisResult answer = answers[i];
             if (answer.Resp2Type == ResultType.Array && (RedisResult[])answer! is [var status, var message, ..] && (long)status == -1)
             {
