@@ -7,8 +7,8 @@ namespace Limps.Sessions.Redis;
 /// <remarks>
 /// <para>With nothing on its way, a call is sent at once, alone, as it would be without the lane. Under load, every call
 /// made during one round trip goes in the next script: Redis then runs one script, reads one command and writes one
-/// reply for many requests, and the host sends one command for them (that is what a request cost on Redis, more than
-/// the work the script does for it). A lease waits at most one round trip longer than it would alone.</para>
+/// reply for many requests, and the host sends and reads one command for them; only the calls' own commands are paid
+/// per request. A lease waits at most one round trip longer than it would alone.</para>
 /// <para>Anything else this store sends to Redis first sends what waits here (<see cref="SendWaiting"/> with
 /// <c>force</c>), so a release still reaches Redis before any later command of this replica, as if it had been sent at
 /// once.</para>
