@@ -218,6 +218,32 @@ public class RedisRoundTripTests
         registry.PendingWrites.Should().Be(8, "the release and every lease Redis might have opened are kept to be released later");
     }
 
+    [Test]
+    public async Task A_script_that_cannot_even_be_built_fails_its_calls_and_the_lane_goes_on()
+    {
+        var clock = new ThrowingClock(_clock);
+        using var registry = new RedisSessionRegistry(
+            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, clock);
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+
+        clock.Throws = true;
+        await FluentActions.Awaiting(() => registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask())
+            .Should().ThrowAsync<InvalidOperationException>().WithMessage("the clock failed");
+
+        clock.Throws = false;
+        SessionLease lease = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+        lease.IsHeld.Should().BeTrue("the lane is not left waiting for the script that was never sent");
+        await lease.DisposeAsync();
+    }
+
+    private sealed class ThrowingClock(NodaTime.IClock inner) : NodaTime.IClock
+    {
+        public bool Throws { get; set; }
+
+        public NodaTime.Instant GetCurrentInstant() =>
+            Throws ? throw new InvalidOperationException("the clock failed") : inner.GetCurrentInstant();
+    }
+
     private static IDatabase Direct() => RedisTestServer.Connection.GetDatabase();
 
     private RedisKey SessionKey(SessionId id) => new RedisKeys(_prefix).Session(id);

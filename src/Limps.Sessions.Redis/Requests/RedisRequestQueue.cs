@@ -98,11 +98,12 @@ internal sealed class RedisRequestQueue
     // connection, so scripts reach Redis in the order they were issued.
     private async Task SendScriptAsync(RedisRequestLane lane, List<RedisQueuedCall> calls, int start, int count)
     {
-        RedisValue[] args = Arguments(lane.Shard, calls, start, count);
-        RedisKey key = _store.Keys.Session(calls[start].Id);
         RedisResult[] answers;
         try
         {
+            // Inside the try too: whatever fails here must still reach the calls, or their callers would wait forever.
+            RedisValue[] args = Arguments(lane.Shard, calls, start, count);
+            RedisKey key = _store.Keys.Session(calls[start].Id);
             RedisResult result;
             try
             {
