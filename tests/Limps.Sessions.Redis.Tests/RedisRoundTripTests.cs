@@ -44,8 +44,7 @@ public class RedisRoundTripTests
     [Test]
     public async Task An_owner_checked_lease_is_one_script_and_its_release_goes_in_one_more_that_nobody_waits_for()
     {
-        using var registry = new RedisSessionRegistry(
-            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        using RedisSessionRegistry registry = Registry();
         SessionInfo info = await registry.CreateAsync(owner: "alice");
         _proxy.Sent.Clear();
 
@@ -65,8 +64,7 @@ public class RedisRoundTripTests
     [Test]
     public async Task Another_owners_session_costs_the_same_one_script_and_is_left_untouched()
     {
-        using var registry = new RedisSessionRegistry(
-            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        using RedisSessionRegistry registry = Registry();
         SessionInfo info = await registry.CreateAsync(owner: "alice");
         _clock.Advance(TestTime.Minutes(10));
         _proxy.Sent.Clear();
@@ -103,8 +101,7 @@ public class RedisRoundTripTests
     [Test]
     public async Task Leases_and_releases_made_while_a_request_script_is_on_its_way_go_together_in_the_next_one()
     {
-        using var registry = new RedisSessionRegistry(
-            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        using RedisSessionRegistry registry = Registry();
         SessionInfo[] sessions = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => registry.CreateAsync(owner: "alice").AsTask()));
         SessionLease done = await registry.BeginLeaseForOwnerAsync(sessions[4].Id, "alice");
         (await registry.LookupAsync(sessions[4].Id)).IsActive.Should().BeTrue(); // sends nothing more for the lease
@@ -135,8 +132,7 @@ public class RedisRoundTripTests
     [Test]
     public async Task A_call_that_fails_in_a_shared_script_fails_alone()
     {
-        using var registry = new RedisSessionRegistry(
-            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        using RedisSessionRegistry registry = Registry();
         SessionInfo blocker = await registry.CreateAsync(owner: "alice");
         SessionInfo broken = await registry.CreateAsync(owner: "alice");
         SessionInfo fine = await registry.CreateAsync(owner: "alice");
@@ -163,11 +159,7 @@ public class RedisRoundTripTests
     [Test]
     public async Task Calls_waiting_behind_a_script_Redis_did_not_answer_in_time_fail_with_it_and_their_leases_are_released_later()
     {
-        using var registry = new RedisSessionRegistry(
-            _connection,
-            new LimpsSessionsOptions(),
-            new RedisSessionStoreOptions { KeyPrefix = _prefix, OperationTimeout = TimeSpan.FromMilliseconds(250) },
-            _clock);
+        using RedisSessionRegistry registry = Registry(operationTimeout: TimeSpan.FromMilliseconds(250));
         SessionInfo a = await registry.CreateAsync(owner: "alice");
         SessionInfo b = await registry.CreateAsync(owner: "alice");
         _proxy.Sent.Clear();
@@ -195,8 +187,7 @@ public class RedisRoundTripTests
     [Test]
     public async Task Once_the_connection_is_gone_every_lease_and_release_still_gets_its_answer()
     {
-        using var registry = new RedisSessionRegistry(
-            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, _clock);
+        using RedisSessionRegistry registry = Registry();
         SessionInfo info = await registry.CreateAsync(owner: "alice");
         SessionLease held = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
 
@@ -222,8 +213,7 @@ public class RedisRoundTripTests
     public async Task A_script_that_cannot_even_be_built_fails_its_calls_and_the_lane_goes_on()
     {
         var clock = new ThrowingClock(_clock);
-        using var registry = new RedisSessionRegistry(
-            _connection, new LimpsSessionsOptions(), new RedisSessionStoreOptions { KeyPrefix = _prefix }, clock);
+        using RedisSessionRegistry registry = Registry(clock: clock);
         SessionInfo info = await registry.CreateAsync(owner: "alice");
 
         clock.Throws = true;
@@ -242,6 +232,18 @@ public class RedisRoundTripTests
 
         public NodaTime.Instant GetCurrentInstant() =>
             Throws ? throw new InvalidOperationException("the clock failed") : inner.GetCurrentInstant();
+    }
+
+    // A registry on the connection through the proxy, in this test's key space.
+    private RedisSessionRegistry Registry(TimeSpan? operationTimeout = null, NodaTime.IClock? clock = null)
+    {
+        var options = new RedisSessionStoreOptions { KeyPrefix = _prefix };
+        if (operationTimeout is { } timeout)
+        {
+            options.OperationTimeout = timeout;
+        }
+
+        return new RedisSessionRegistry(_connection, new LimpsSessionsOptions(), options, clock ?? _clock);
     }
 
     private static IDatabase Direct() => RedisTestServer.Connection.GetDatabase();

@@ -239,19 +239,25 @@ internal sealed class RedisSessionStore
     public Task<RedisResult> SendAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
     {
         Requests.SendWaiting();
-        return Bound(Database.ScriptEvaluateAsync(script.Hash, [key], args), cancellationToken);
+        return SendUnqueuedAsync(script, key, args, text: false, cancellationToken);
     }
 
     /// <summary>Sends a script's text (<c>EVAL</c>, which also caches it in Redis) under the operation timeout.</summary>
     public Task<RedisResult> SendTextAsync(RedisScript script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
     {
         Requests.SendWaiting();
-        return Bound(Database.ScriptEvaluateAsync(script.Text, [key], args), cancellationToken);
+        return SendUnqueuedAsync(script, key, args, text: true, cancellationToken);
     }
 
-    /// <summary>Sends a script for <see cref="Requests"/> itself (by digest, or its text) under the operation timeout.</summary>
-    public Task<RedisResult> SendUnqueuedAsync(RedisScript script, RedisKey key, RedisValue[] args, bool text) =>
-        Bound(text ? Database.ScriptEvaluateAsync(script.Text, [key], args) : Database.ScriptEvaluateAsync(script.Hash, [key], args), CancellationToken.None);
+    /// <summary>
+    /// Sends a script by its digest, or its text, under the operation timeout, without first sending what waits in
+    /// <see cref="Requests"/> (which sends its own scripts this way).
+    /// </summary>
+    public Task<RedisResult> SendUnqueuedAsync(
+        RedisScript script, RedisKey key, RedisValue[] args, bool text, CancellationToken cancellationToken = default) =>
+        Bound(
+            text ? Database.ScriptEvaluateAsync(script.Text, [key], args) : Database.ScriptEvaluateAsync(script.Hash, [key], args),
+            cancellationToken);
 
     /// <summary>
     /// Loads every script onto every master it can reach, after a call met <c>NOSCRIPT</c> (Redis restarted, failed over
