@@ -293,6 +293,80 @@ public class RedisScriptTests
         (await _db.KeyExistsAsync(TombstoneKey(owned))).Should().BeFalse();
     }
 
+    // A handover (the request script's 'h') must leave a session exactly as its release and then its lease would, each
+    // case on two identical sessions: one gets "r" then "b" in one script, the other the one "h".
+    [TestCase("alice", false, false, true, 1, 1, TestName = "Handover: the holder's next lease")]
+    [TestCase("alice", true, false, true, 1, 1, TestName = "Handover: another lease still held")]
+    [TestCase("alice", false, true, true, 1, 1, TestName = "Handover: a hash without a count")]
+    [TestCase("alice", false, false, false, 1, 1, TestName = "Handover: a token already released")]
+    [TestCase("mallory", false, false, true, 1, 1, TestName = "Handover: another owner's lease")]
+    [TestCase(null, false, false, true, 1, 1, TestName = "Handover: a lease without an owner")]
+    [TestCase("alice", false, false, true, 40, 1, TestName = "Handover: overdue since the release")]
+    [TestCase("alice", true, false, true, 40, 1, TestName = "Handover: overdue but another lease held")]
+    [TestCase("alice", false, false, true, 1, -1, TestName = "Handover: given back before the last activity")]
+    public async Task A_handover_leaves_a_session_exactly_as_its_release_and_then_its_lease_would(
+        string? requester, bool otherHolder, bool countMissing, bool releasedKnown, int gapMinutes, int releasedAfterMinutes)
+    {
+        SessionId separate = SessionId.New();
+        SessionId handedOver = SessionId.New();
+        foreach (SessionId id in new[] { separate, handedOver })
+        {
+            await Create(id, "alice", "g", 10);
+        }
+
+        _clock.Advance(TestTime.Minutes(1));
+        foreach (SessionId id in new[] { separate, handedOver })
+        {
+            await LeaseFor(id, "alice", "t1");
+            if (otherHolder)
+            {
+                await LeaseFor(id, "alice", "t2");
+            }
+
+            if (countMissing)
+            {
+                await _db.HashDeleteAsync(SessionKey(id), "n");
+            }
+        }
+
+        long releasedAt = Micros(TestTime.Start + TestTime.Minutes(1 + releasedAfterMinutes));
+        _clock.Advance(TestTime.Minutes(gapMinutes));
+        string released = releasedKnown ? "t1" : "gone";
+        RedisValue hasOwner = requester is null ? 0 : 1;
+        RedisValue owner = requester ?? string.Empty;
+
+        var apart = (RedisResult[])(await Run(
+            RedisScripts.Requests, SessionKey(separate), 2,
+            "r", separate.ToString(), released, releasedAt,
+            "b", separate.ToString(), "t3", hasOwner, owner))!;
+        var together = (RedisResult[])(await Run(
+            RedisScripts.Requests, SessionKey(handedOver), 1,
+            "h", handedOver.ToString(), released, releasedAt, "t3", hasOwner, owner))!;
+
+        Flatten(together[0]).Should().Equal(Flatten(apart[1]), "the handover answers as the lease after the release");
+        (await Fields(handedOver)).Should().Equal(await Fields(separate));
+        (await Tombstone(handedOver)).Should().Equal(await Tombstone(separate));
+        TimeSpan? ttlTogether = await _db.KeyTimeToLiveAsync(SessionKey(handedOver));
+        TimeSpan? ttlApart = await _db.KeyTimeToLiveAsync(SessionKey(separate));
+        (ttlTogether is null).Should().Be(ttlApart is null);
+        if (ttlTogether is { } together2 && ttlApart is { } apart2)
+        {
+            (together2 - apart2).Duration().Should().BeLessThan(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    // A session's fields, a lease by its token only (its expiry is in Redis's own time, a few ms apart between scripts).
+    private async Task<string[]> Fields(SessionId id) =>
+        [.. (await _db.HashGetAllAsync(SessionKey(id)))
+            .Select(f => ((string)f.Name!).StartsWith("l:", StringComparison.Ordinal) ? $"{f.Name}" : $"{f.Name}={f.Value}")
+            .Order(StringComparer.Ordinal)];
+
+    private async Task<string[]> Tombstone(SessionId id) =>
+        [.. (await _db.HashGetAllAsync(TombstoneKey(id))).Select(f => $"{f.Name}={f.Value}").Order(StringComparer.Ordinal)];
+
+    private static string[] Flatten(RedisResult result) =>
+        result.Resp2Type == ResultType.Array ? [.. ((RedisResult[])result!).SelectMany(Flatten)] : [result.ToString()];
+
     private static string ResourceText(string name)
     {
         using Stream stream = typeof(RedisScripts).Assembly.GetManifestResourceStream($"Limps.Sessions.Redis.Scripts.{name}.lua")!;

@@ -1,17 +1,40 @@
 -- The access of one session, as a function: the access script calls it once with its arguments, the request script
 -- once per lease it carries. Arguments as the access script's ARGV 14-22 (see RedisScripts.Access): id, mode, touch
 -- write tolerance, lease token, 'c' to check the owner, has owner, owner, '1' for handles, '1' for the short answer.
-local function access(id, mode, tol, token, check, has_owner, owner, handles, short)
+-- released_up (the request script's handover only, else nil): the caller has just deleted one lease field of this
+-- session, a lease given back at that instant (µs). The release's count and activity are then applied to what this
+-- call read instead of being written and read back: the outcome is that of release() and then access(), in half the
+-- commands.
+local function access(id, mode, tol, token, check, has_owner, owner, handles, short, released_up)
   local key = skey(id)
   -- One read of the session serves the owner check and the visit.
   local h = redis.call('HMGET', key, 'c', 'a', 'n', 'o', 'm', 'g')
+  -- Whether the count field exists in the hash (a lease's HSET below counts the fields it adds). A missing field
+  -- reads as false.
+  local n_stored = h[3] and true or false
+  if released_up and h[1] then
+    -- As release() leaves it: one lease fewer, active at least until it was given back, the count written.
+    local n = (tonumber(h[3]) or 1) - 1
+    if n < 0 then n = 0 end
+    local a = tonumber(h[2])
+    if released_up > a then a = released_up end
+    h[2] = a
+    h[3] = n
+  end
   if check == 'c' and h[1] then
     -- Owner-checked: another owner's live session is left exactly as it is (not touched, not leased, not even ended
     -- when overdue) and answered {3}; the caller reads that as unknown. An ended one's owner is in its tombstone, which
     -- the caller compares.
     local mine
     if has_owner == '1' then mine = (h[4] == owner) else mine = (not h[4]) end
-    if not mine then return {3} end
+    if not mine then
+      if released_up then
+        -- The release still happens, as it would have alone.
+        redis.call('HSET', key, 'n', h[3], 'a', fmt(h[2]))
+        set_ttl(key, tonumber(h[1]), h[2], h[3])
+      end
+      return {3}
+    end
   end
   local s, ended = visit(id, key, h)
   if ended then return answer_ended(ended, 2) end
@@ -28,13 +51,18 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
     -- the count as if the lease were new; it answers how many fields it added, so whether the token was new is known
     -- (a and, unless it was missing, n already exist), and a repeated token's count is put back.
     local fields = {'l:' .. token, fmt(rnow_ms() + lease_ms), 'n', s.n + 1}
+    -- After a release its activity is written even when the lease's is not later.
+    local write_a = released_up ~= nil
     if now_up > s.a then
       s.a = now_up
+      write_a = true
+    end
+    if write_a then
       fields[5] = 'a'
       fields[6] = fmt(s.a)
     end
     local added = redis.call('HSET', key, unpack(fields))
-    if not h[3] then added = added - 1 end
+    if not n_stored then added = added - 1 end
     if added == 1 then
       s.n = s.n + 1
     elseif h[3] then
