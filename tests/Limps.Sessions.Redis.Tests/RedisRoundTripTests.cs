@@ -226,6 +226,136 @@ public class RedisRoundTripTests
         await lease.DisposeAsync();
     }
 
+    [Test]
+    public async Task A_sessions_release_and_its_next_lease_waiting_for_the_same_script_go_as_one_handover()
+    {
+        using RedisSessionRegistry registry = Registry();
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
+
+        _clock.Advance(TestTime.Minutes(1));
+        await previous.DisposeAsync();
+        _clock.Advance(TestTime.Minutes(1));
+        Task<SessionLease> next = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
+        _proxy.ReleaseReplies();
+
+        (await first).IsHeld.Should().BeTrue();
+        SessionLease lease = await next;
+        lease.IsHeld.Should().BeTrue();
+        lease.Lookup.Session.LastActiveAt.Should().Be(TestTime.Start + TestTime.Minutes(2));
+        DataCommands().Should().Equal(["requests(b)", "requests(h)"], "the release and the next lease of one session are one call");
+        HashEntry[] fields = await Direct().HashGetAllAsync(SessionKey(info.Id));
+        fields.Where(f => ((string)f.Name!).StartsWith("l:", StringComparison.Ordinal)).Should().ContainSingle(
+            "the old lease is gone and the new one is held");
+        fields.Single(f => f.Name == "n").Value.Should().Be(1);
+
+        await lease.DisposeAsync();
+        (await Eventually.TrueAsync(async () => (long)await Direct().HashGetAsync(SessionKey(info.Id), "n") == 0)).Should().BeTrue();
+    }
+
+    [Test]
+    public async Task A_handover_to_another_owner_still_gives_the_lease_back_and_answers_unknown()
+    {
+        using RedisSessionRegistry registry = Registry();
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
+
+        _clock.Advance(TestTime.Minutes(1));
+        await previous.DisposeAsync();
+        _clock.Advance(TestTime.Minutes(1));
+        Task<SessionLease> foreign = registry.BeginLeaseForOwnerAsync(info.Id, "mallory").AsTask();
+        _proxy.ReleaseReplies();
+
+        (await first).IsHeld.Should().BeTrue();
+        (await foreign).IsOwnerMismatch.Should().BeTrue();
+        DataCommands().Should().Equal(["requests(b)", "requests(h)"]);
+        (await Direct().HashGetAsync(SessionKey(info.Id), "n")).Should().Be(0, "the release happened as it would have alone");
+        (await registry.LookupAsync(info.Id)).Session.LastActiveAt.Should().Be(
+            TestTime.Start + TestTime.Minutes(1), "the idle clock starts when alice's lease was given back, not at mallory's try");
+        TimeSpan? ttl = await Direct().KeyTimeToLiveAsync(SessionKey(info.Id));
+        ttl.Should().BeGreaterThan(TimeSpan.FromMinutes(28), "the key lives until the new deadline (idle timeout from the release) and its grace");
+    }
+
+    [Test]
+    public async Task A_handover_to_a_session_that_became_due_ends_it_with_the_release_as_its_last_activity()
+    {
+        using RedisSessionRegistry registry = Registry();
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
+
+        _clock.Advance(TestTime.Minutes(1));
+        await previous.DisposeAsync();
+        _clock.Advance(TestTime.Minutes(31));
+        Task<SessionLease> late = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
+        _proxy.ReleaseReplies();
+
+        (await first).IsHeld.Should().BeTrue();
+        SessionLookup answer = (await late).Lookup;
+        DataCommands().Should().Equal(["requests(b)", "requests(h)"]);
+        answer.IsExpired.Should().BeTrue("idle for 31 minutes since the lease was given back, with none held");
+        answer.Expiry.Reason.Should().Be(ExpiryReason.Timeout);
+        answer.Expiry.LastActiveAt.Should().Be(TestTime.Start + TestTime.Minutes(1));
+        answer.Expiry.ExpiredAt.Should().Be(TestTime.Start + TestTime.Minutes(31));
+        (await Direct().KeyExistsAsync(SessionKey(info.Id))).Should().BeFalse();
+    }
+
+    [Test]
+    public async Task A_handover_whose_caller_gave_up_before_it_was_sent_still_gives_the_lease_back()
+    {
+        using RedisSessionRegistry registry = Registry();
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
+
+        await previous.DisposeAsync();
+        using var giveUp = new CancellationTokenSource();
+        Task<SessionLease> abandoned = registry.BeginLeaseForOwnerAsync(info.Id, "alice", giveUp.Token).AsTask();
+        await giveUp.CancelAsync();
+        await FluentActions.Awaiting(() => abandoned).Should().ThrowAsync<OperationCanceledException>();
+        _proxy.ReleaseReplies();
+
+        (await first).IsHeld.Should().BeTrue();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 2))).Should().BeTrue();
+        DataCommands().Should().Equal(["requests(b)", "requests(r)"], "the lease nobody waits for is left out, its release is not");
+        (await Direct().HashGetAsync(SessionKey(info.Id), "n")).Should().Be(0);
+    }
+
+    [Test]
+    public async Task A_handover_in_a_script_Redis_did_not_answer_in_time_fails_its_lease_and_its_release_goes_later()
+    {
+        using RedisSessionRegistry registry = Registry(operationTimeout: TimeSpan.FromMilliseconds(250));
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
+        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
+
+        await previous.DisposeAsync();
+        Task<SessionLease> waiting = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
+        await FluentActions.Awaiting(() => first).Should().ThrowAsync<SessionStoreUnavailableException>();
+        await FluentActions.Awaiting(() => waiting).Should().ThrowAsync<SessionStoreUnavailableException>();
+        _proxy.ReleaseReplies();
+
+        (await Eventually.TrueAsync(async () =>
+            {
+                await registry.BeatAsync();
+                return (long)await Direct().HashGetAsync(SessionKey(info.Id), "n") == 0 && registry.PendingWrites == 0;
+            }))
+            .Should().BeTrue("the handover's release, kept for the heartbeat, reaches Redis once it answers again");
+    }
+
+    // A lease of another session sent with its reply held back: the calls made next wait for the next script.
+    private async Task<Task<SessionLease>> PutALeaseOnItsWayAsync(RedisSessionRegistry registry)
+    {
+        SessionInfo blocker = await registry.CreateAsync(owner: "alice");
+        _proxy.Sent.Clear();
+        _proxy.HoldReplies();
+        Task<SessionLease> first = registry.BeginLeaseForOwnerAsync(blocker.Id, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        return first;
+    }
+
     private sealed class ThrowingClock(NodaTime.IClock inner) : NodaTime.IClock
     {
         public bool Throws { get; set; }
@@ -275,7 +405,7 @@ public class RedisRoundTripTests
         return data;
     }
 
-    // A request script named by the calls it carries, in order: "requests(r,b)" is a release, then a lease. Its parts are
+    // A request script named by the calls it carries, in order: "requests(r,b)" is a release, then a lease; h is a handover. Its parts are
     // EVALSHA, the digest, the key count, the keys, then ARGV: 13 common arguments, the count, and each call.
     private static string RequestsCalls(string[] parts)
     {
@@ -286,7 +416,7 @@ public class RedisRoundTripTests
         for (int i = 0; i < count; i++)
         {
             calls.Add(parts[at]);
-            at += parts[at] == "r" ? 4 : 5;
+            at += parts[at] switch { "r" => 4, "h" => 7, _ => 5 };
         }
 
         return "requests(" + string.Join(',', calls) + ")";

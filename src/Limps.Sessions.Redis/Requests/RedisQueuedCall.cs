@@ -1,20 +1,28 @@
 namespace Limps.Sessions.Redis;
 
 /// <summary>
-/// One call waiting in a <see cref="RedisRequestLane"/>: an owner-checked lease (its caller awaits <see cref="Lease"/>)
-/// or a release (nobody waits; a failure goes to the queue's release-failed handler).
+/// One call waiting in a <see cref="RedisRequestLane"/>: an owner-checked lease (its caller awaits <see cref="Lease"/>),
+/// a release (nobody waits; a failure goes to the queue's release-failed handler), or a handover: a session's release
+/// and its next lease in one call, as the lane merges them when both wait for the same script.
 /// </summary>
 /// <param name="Id">The session.</param>
-/// <param name="Token">The lease's token.</param>
-/// <param name="Owner">The caller's owner (a lease only; <see langword="null"/>: none).</param>
-/// <param name="ReleasedAt">When the lease was given back, in µs rounded up (a release only): the idle clock starts there.</param>
+/// <param name="Token">The lease's token (for a release, the token given back).</param>
+/// <param name="Owner">The caller's owner (a lease or handover only; <see langword="null"/>: none).</param>
+/// <param name="ReleasedAt">When the released lease was given back, in µs rounded up (a release or handover only): the idle clock starts there.</param>
 /// <param name="Lease">The lease's answer, or <see langword="null"/> for a release.</param>
+/// <param name="ReleasedToken">The token a handover gives back before it leases (<see langword="null"/> otherwise).</param>
 internal readonly record struct RedisQueuedCall(
-    SessionId Id, string Token, string? Owner, long ReleasedAt, RedisQueuedLease? Lease)
+    SessionId Id, string Token, string? Owner, long ReleasedAt, RedisQueuedLease? Lease, string? ReleasedToken = null)
 {
     /// <summary>Whether this call is a release.</summary>
     public bool IsRelease => Lease is null;
 
-    /// <summary>Whether nobody waits for this call any more (its caller gave up before it was sent).</summary>
+    /// <summary>Whether this call is a handover (a release and a lease of one session).</summary>
+    public bool IsHandover => ReleasedToken is not null;
+
+    /// <summary>Whether nobody waits for this call's lease any more (its caller gave up before it was sent).</summary>
     public bool IsAbandoned => Lease is { Task.IsCompleted: true };
+
+    /// <summary>The release a handover carries, as a call of its own.</summary>
+    public RedisQueuedCall ReleasePart => new(Id, ReleasedToken!, null, ReleasedAt, null);
 }

@@ -15,7 +15,7 @@ namespace Limps.Sessions.Redis;
 internal sealed class RedisRequestQueue
 {
     // Enough for a burst of requests; a script runs on Redis's one thread, so it stays short.
-    private const int MaxCallsPerScript = 64;
+    internal const int MaxCallsPerScript = 64;
 
     private readonly RedisSessionStore _store;
     private readonly RedisRequestLane?[] _lanes;
@@ -72,7 +72,16 @@ internal sealed class RedisRequestQueue
     /// </summary>
     internal int Issue(RedisRequestLane lane, List<RedisQueuedCall> calls)
     {
-        // A lease whose caller gave up before it was sent is left out (the caller releases its token anyway).
+        // A lease whose caller gave up before it was sent is left out (the caller releases its token anyway); a handover's
+        // release still goes.
+        for (int i = 0; i < calls.Count; i++)
+        {
+            if (calls[i] is { IsAbandoned: true, IsHandover: true } handover)
+            {
+                calls[i] = handover.ReleasePart;
+            }
+        }
+
         calls.RemoveAll(call => call.IsAbandoned);
         int scripts = 0;
         for (int start = 0; start < calls.Count; start += MaxCallsPerScript)
@@ -91,7 +100,10 @@ internal sealed class RedisRequestQueue
             ?? Interlocked.CompareExchange(ref _lanes[shard], new RedisRequestLane(this, shard), null)
             ?? _lanes[shard]!;
         Interlocked.Increment(ref _waiting);
-        lane.Add(call);
+        if (!lane.Add(call))
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
     }
 
     // Never throws: every failure goes to the calls it concerns. It runs synchronously up to handing the script to the
@@ -188,15 +200,15 @@ internal sealed class RedisRequestQueue
 
     private void Fail(in RedisQueuedCall call, Exception failure)
     {
-        if (call.Lease is { } lease)
+        call.Lease?.Fail(failure);
+        if (call.Lease is not null && !call.IsHandover)
         {
-            lease.Fail(failure);
             return;
         }
 
         try
         {
-            ReleaseFailed?.Invoke(call.Id, call.Token, failure);
+            ReleaseFailed?.Invoke(call.Id, call.ReleasedToken ?? call.Token, failure);
         }
 #pragma warning disable CA1031 // Nobody waits for a release; it lapses by itself if even this failed.
         catch (Exception)
@@ -211,7 +223,7 @@ internal sealed class RedisRequestQueue
         int own = 1;
         for (int i = start; i < start + count; i++)
         {
-            own += calls[i].IsRelease ? 4 : 5;
+            own += calls[i].IsRelease ? 4 : calls[i].IsHandover ? 7 : 5;
         }
 
         RedisValue[] args = _store.Arguments(shard, own);
@@ -226,6 +238,16 @@ internal sealed class RedisRequestQueue
                 args[at++] = call.Id.ToString();
                 args[at++] = call.Token;
                 args[at++] = call.ReleasedAt;
+            }
+            else if (call.IsHandover)
+            {
+                args[at++] = "h";
+                args[at++] = call.Id.ToString();
+                args[at++] = call.ReleasedToken;
+                args[at++] = call.ReleasedAt;
+                args[at++] = call.Token;
+                args[at++] = call.Owner is null ? 0 : 1;
+                args[at++] = call.Owner ?? string.Empty;
             }
             else
             {
