@@ -9,6 +9,8 @@ namespace Limps.Sessions.Redis;
 /// made during one round trip goes in the next script: Redis then runs one script, reads one command and writes one
 /// reply for many requests, and the host sends and reads one command for them; only the calls' own commands are paid
 /// per request. A lease waits at most one round trip longer than it would alone.</para>
+/// <para>A lease of a session whose release waits here takes the release's place as one handover call (see
+/// <c>TryHandOver</c>).</para>
 /// <para>Anything else this store sends to Redis first sends what waits here (<see cref="SendWaiting"/> with
 /// <c>force</c>), so a release still reaches Redis before any later command of this replica, as if it had been sent at
 /// once.</para>
