@@ -230,12 +230,7 @@ public class RedisRoundTripTests
     public async Task A_sessions_release_and_its_next_lease_waiting_for_the_same_script_go_as_one_handover()
     {
         using RedisSessionRegistry registry = Registry();
-        SessionInfo info = await registry.CreateAsync(owner: "alice");
-        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
-        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
-
-        _clock.Advance(TestTime.Minutes(1));
-        await previous.DisposeAsync();
+        (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, TestTime.Minutes(1));
         _clock.Advance(TestTime.Minutes(1));
         Task<SessionLease> next = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
         _proxy.ReleaseReplies();
@@ -258,12 +253,7 @@ public class RedisRoundTripTests
     public async Task A_handover_to_another_owner_still_gives_the_lease_back_and_answers_unknown()
     {
         using RedisSessionRegistry registry = Registry();
-        SessionInfo info = await registry.CreateAsync(owner: "alice");
-        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
-        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
-
-        _clock.Advance(TestTime.Minutes(1));
-        await previous.DisposeAsync();
+        (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, TestTime.Minutes(1));
         _clock.Advance(TestTime.Minutes(1));
         Task<SessionLease> foreign = registry.BeginLeaseForOwnerAsync(info.Id, "mallory").AsTask();
         _proxy.ReleaseReplies();
@@ -282,12 +272,7 @@ public class RedisRoundTripTests
     public async Task A_handover_to_a_session_that_became_due_ends_it_with_the_release_as_its_last_activity()
     {
         using RedisSessionRegistry registry = Registry();
-        SessionInfo info = await registry.CreateAsync(owner: "alice");
-        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
-        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
-
-        _clock.Advance(TestTime.Minutes(1));
-        await previous.DisposeAsync();
+        (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, TestTime.Minutes(1));
         _clock.Advance(TestTime.Minutes(31));
         Task<SessionLease> late = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
         _proxy.ReleaseReplies();
@@ -306,11 +291,7 @@ public class RedisRoundTripTests
     public async Task A_handover_whose_caller_gave_up_before_it_was_sent_still_gives_the_lease_back()
     {
         using RedisSessionRegistry registry = Registry();
-        SessionInfo info = await registry.CreateAsync(owner: "alice");
-        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
-        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
-
-        await previous.DisposeAsync();
+        (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, NodaTime.Duration.Zero);
         using var giveUp = new CancellationTokenSource();
         Task<SessionLease> abandoned = registry.BeginLeaseForOwnerAsync(info.Id, "alice", giveUp.Token).AsTask();
         await giveUp.CancelAsync();
@@ -327,11 +308,7 @@ public class RedisRoundTripTests
     public async Task A_handover_in_a_script_Redis_did_not_answer_in_time_fails_its_lease_and_its_release_goes_later()
     {
         using RedisSessionRegistry registry = Registry(operationTimeout: TimeSpan.FromMilliseconds(250));
-        SessionInfo info = await registry.CreateAsync(owner: "alice");
-        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
-        Task<SessionLease> first = await PutALeaseOnItsWayAsync(registry);
-
-        await previous.DisposeAsync();
+        (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, NodaTime.Duration.Zero);
         Task<SessionLease> waiting = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
         await FluentActions.Awaiting(() => first).Should().ThrowAsync<SessionStoreUnavailableException>();
         await FluentActions.Awaiting(() => waiting).Should().ThrowAsync<SessionStoreUnavailableException>();
@@ -345,15 +322,22 @@ public class RedisRoundTripTests
             .Should().BeTrue("the handover's release, kept for the heartbeat, reaches Redis once it answers again");
     }
 
-    // A lease of another session sent with its reply held back: the calls made next wait for the next script.
-    private async Task<Task<SessionLease>> PutALeaseOnItsWayAsync(RedisSessionRegistry registry)
+    // Alice's session, leased, and its lease given back after heldFor while a lease of another session is on its way
+    // with its reply held back: the release waits for the next script, and so does whatever the test sends next.
+    // first is the lease on its way; the commands logged start with it.
+    private async Task<(SessionInfo Info, Task<SessionLease> First)> GiveALeaseBackBehindAScriptOnItsWayAsync(
+        RedisSessionRegistry registry, NodaTime.Duration heldFor)
     {
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
         SessionInfo blocker = await registry.CreateAsync(owner: "alice");
+        SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
         _proxy.Sent.Clear();
         _proxy.HoldReplies();
         Task<SessionLease> first = registry.BeginLeaseForOwnerAsync(blocker.Id, "alice").AsTask();
         (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
-        return first;
+        _clock.Advance(heldFor);
+        await previous.DisposeAsync();
+        return (info, first);
     }
 
     private sealed class ThrowingClock(NodaTime.IClock inner) : NodaTime.IClock

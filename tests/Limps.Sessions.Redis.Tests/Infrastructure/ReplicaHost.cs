@@ -15,6 +15,7 @@ using ModelContextProtocol.AspNetCore;
 using NodaTime;
 using NodaTime.Testing;
 using StackExchange.Redis;
+using TestUserAuthenticationHandler = Limps.Sessions.AspNetCore.Tests.Infrastructure.TestUserAuthenticationHandler;
 
 namespace Limps.Sessions.Redis.Tests.Infrastructure;
 
