@@ -231,12 +231,8 @@ public class RedisRoundTripTests
     {
         using RedisSessionRegistry registry = Registry();
         (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, TestTime.Minutes(1));
-        _clock.Advance(TestTime.Minutes(1));
-        Task<SessionLease> next = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
-        _proxy.ReleaseReplies();
+        SessionLease lease = await LeaseBehindTheReleaseAsync(registry, info.Id, "alice", first, TestTime.Minutes(1));
 
-        (await first).IsHeld.Should().BeTrue();
-        SessionLease lease = await next;
         lease.IsHeld.Should().BeTrue();
         lease.Lookup.Session.LastActiveAt.Should().Be(TestTime.Start + TestTime.Minutes(2));
         DataCommands().Should().Equal(["requests(b)", "requests(h)"], "the release and the next lease of one session are one call");
@@ -254,12 +250,9 @@ public class RedisRoundTripTests
     {
         using RedisSessionRegistry registry = Registry();
         (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, TestTime.Minutes(1));
-        _clock.Advance(TestTime.Minutes(1));
-        Task<SessionLease> foreign = registry.BeginLeaseForOwnerAsync(info.Id, "mallory").AsTask();
-        _proxy.ReleaseReplies();
+        SessionLease foreign = await LeaseBehindTheReleaseAsync(registry, info.Id, "mallory", first, TestTime.Minutes(1));
 
-        (await first).IsHeld.Should().BeTrue();
-        (await foreign).IsOwnerMismatch.Should().BeTrue();
+        foreign.IsOwnerMismatch.Should().BeTrue();
         DataCommands().Should().Equal(["requests(b)", "requests(h)"]);
         (await Direct().HashGetAsync(SessionKey(info.Id), "n")).Should().Be(0, "the release happened as it would have alone");
         (await registry.LookupAsync(info.Id)).Session.LastActiveAt.Should().Be(
@@ -273,12 +266,8 @@ public class RedisRoundTripTests
     {
         using RedisSessionRegistry registry = Registry();
         (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, TestTime.Minutes(1));
-        _clock.Advance(TestTime.Minutes(31));
-        Task<SessionLease> late = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
-        _proxy.ReleaseReplies();
+        SessionLookup answer = (await LeaseBehindTheReleaseAsync(registry, info.Id, "alice", first, TestTime.Minutes(31))).Lookup;
 
-        (await first).IsHeld.Should().BeTrue();
-        SessionLookup answer = (await late).Lookup;
         DataCommands().Should().Equal(["requests(b)", "requests(h)"]);
         answer.IsExpired.Should().BeTrue("idle for 31 minutes since the lease was given back, with none held");
         answer.Expiry.Reason.Should().Be(ExpiryReason.Timeout);
@@ -338,6 +327,18 @@ public class RedisRoundTripTests
         _clock.Advance(heldFor);
         await previous.DisposeAsync();
         return (info, first);
+    }
+
+    // The session's next lease, by owner and once the clock moved on by after, made while its release still waits; then
+    // the replies flow again and the lease on its way is answered first.
+    private async Task<SessionLease> LeaseBehindTheReleaseAsync(
+        RedisSessionRegistry registry, SessionId id, string owner, Task<SessionLease> first, NodaTime.Duration after)
+    {
+        _clock.Advance(after);
+        Task<SessionLease> next = registry.BeginLeaseForOwnerAsync(id, owner).AsTask();
+        _proxy.ReleaseReplies();
+        (await first).IsHeld.Should().BeTrue();
+        return await next;
     }
 
     private sealed class ThrowingClock(NodaTime.IClock inner) : NodaTime.IClock
