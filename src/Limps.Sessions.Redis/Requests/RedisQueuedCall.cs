@@ -23,6 +23,12 @@ internal readonly record struct RedisQueuedCall(
     /// <summary>Whether nobody waits for this call's lease any more (its caller gave up before it was sent).</summary>
     public bool IsAbandoned => Lease is { Task.IsCompleted: true };
 
+    /// <summary>The token this call gives back: a release's own, a handover's released one; <see langword="null"/> for a lease.</summary>
+    public string? GivenBack => IsRelease ? Token : ReleasedToken;
+
+    /// <summary>How many arguments this call takes in the request script (see <see cref="RedisScripts.Requests"/>).</summary>
+    public int ArgumentCount => IsRelease ? 4 : IsHandover ? 7 : 5;
+
     /// <summary>The release a handover carries, as a call of its own.</summary>
     public RedisQueuedCall ReleasePart => new(Id, ReleasedToken!, null, ReleasedAt, null);
 }

@@ -201,14 +201,14 @@ internal sealed class RedisRequestQueue
     private void Fail(in RedisQueuedCall call, Exception failure)
     {
         call.Lease?.Fail(failure);
-        if (call.Lease is not null && !call.IsHandover)
+        if (call.GivenBack is not { } token)
         {
             return;
         }
 
         try
         {
-            ReleaseFailed?.Invoke(call.Id, call.ReleasedToken ?? call.Token, failure);
+            ReleaseFailed?.Invoke(call.Id, token, failure);
         }
 #pragma warning disable CA1031 // Nobody waits for a release; it lapses by itself if even this failed.
         catch (Exception)
@@ -223,7 +223,7 @@ internal sealed class RedisRequestQueue
         int own = 1;
         for (int i = start; i < start + count; i++)
         {
-            own += calls[i].IsRelease ? 4 : calls[i].IsHandover ? 7 : 5;
+            own += calls[i].ArgumentCount;
         }
 
         RedisValue[] args = _store.Arguments(shard, own);
