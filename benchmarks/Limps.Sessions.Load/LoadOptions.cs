@@ -8,7 +8,11 @@ internal sealed class LoadOptions
     public const string Usage = """
         Limps.Sessions.Load: the sample host with and without Limps under closed-loop MCP load, over loopback.
           --quick               short rounds (warm-up 3-5 s, 3 rounds of 2 s per variant)
-          --clients N           closed-loop clients, each with its own MCP session (default 8)
+          --clients N           closed-loop clients, each with its own MCP session, in the timed rounds (default 32:
+                                where requests/s stops rising on 2 cores; see --sweep)
+          --sweep LIST          comma-separated client counts: before the timed rounds, every variant runs interleaved
+                                rounds at each count, and a table of requests/s by count shows where each saturates
+                                (default 8,16,32,64; quick 8,32; "none" for no sweep)
           --warmup S            least seconds of warm-up per variant before the first round; it goes on until the
                                 host's JIT is done, at most twice as long (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
@@ -32,7 +36,21 @@ internal sealed class LoadOptions
 
     public bool Quick { get; private set; }
 
-    public int Clients { get; private set; } = 8;
+    // On the project's 2-core machine every variant's requests/s still rose from 8 to 16 to 32 clients and was flat or
+    // lower at 64 (the sweep table of each full run shows it): 32 is where the host, not the clients, is the limit.
+    public int Clients { get; private set; } = 32;
+
+    /// <summary>The client counts of the saturation sweep (empty: none).</summary>
+    public IReadOnlyList<int> Sweep { get; private set; } = [8, 16, 32, 64];
+
+    /// <summary>Interleaved rounds per client count in the sweep.</summary>
+    public int SweepRounds { get; private set; } = 2;
+
+    /// <summary>Seconds per sweep round.</summary>
+    public TimeSpan SweepRound { get; private set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clients each variant connects: enough for the timed rounds and every sweep count.</summary>
+    public int ConnectedClients => Sweep.Count == 0 ? Clients : Math.Max(Clients, Sweep.Max());
 
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(10);
 
@@ -57,7 +75,7 @@ internal sealed class LoadOptions
     public static LoadOptions Parse(string[] args)
     {
         var options = new LoadOptions();
-        bool warmupSet = false, roundsSet = false, roundSet = false, variantsSet = false;
+        bool warmupSet = false, roundsSet = false, roundSet = false, variantsSet = false, sweepSet = false;
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
@@ -69,6 +87,14 @@ internal sealed class LoadOptions
                     break;
                 case "--clients":
                     options.Clients = Positive(arg, Next(), 256);
+                    break;
+                case "--sweep":
+                    string counts = Next();
+                    options.Sweep = counts == "none"
+                        ? []
+                        : [.. counts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                            .Select(c => Positive(arg, c, 256)).Distinct().Order()];
+                    sweepSet = true;
                     break;
                 case "--warmup":
                     options.Warmup = TimeSpan.FromSeconds(Positive(arg, Next(), 600));
@@ -126,6 +152,11 @@ internal sealed class LoadOptions
             options.WarmupLimit = warmupSet ? options.WarmupLimit : TimeSpan.FromSeconds(5);
             options.Rounds = roundsSet ? options.Rounds : 3;
             options.Round = roundSet ? options.Round : TimeSpan.FromSeconds(2);
+
+            // Two counts, one short round each: the table's shape, in about 25 s for the quick run's five variants.
+            options.Sweep = sweepSet ? options.Sweep : [8, 32];
+            options.SweepRounds = 1;
+            options.SweepRound = TimeSpan.FromSeconds(2);
         }
 
         foreach (string variant in options.Variants)

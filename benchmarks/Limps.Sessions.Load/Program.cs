@@ -56,24 +56,38 @@ try
     foreach (VariantRun run in active)
     {
         (RoundResult warm, TimeSpan took) = await run.WarmUpAsync(options.Warmup, options.WarmupLimit, stop);
-        ResultTable.WriteRound(Console.Out, 0, run, warm);
+        ResultTable.WriteRound(Console.Out, "round 0", run, warm);
         Console.WriteLine(Invariant(
             $"    (warm-up took {took.TotalSeconds:F0} s; the line above is its last second, in which the JIT compiled {warm.Host?.MethodsCompiled.ToString(CultureInfo.InvariantCulture) ?? "?"} methods)"));
     }
 
     for (int round = 1; round <= options.Rounds; round++)
     {
-        // Each round starts one variant later (A B C, B C A, C A B, ...), so no variant always runs first or right
-        // after the same neighbour: order effects (a host that just went idle, the machine's other load) even out.
-        foreach (VariantRun run in active.Skip((round - 1) % active.Count).Concat(active.Take((round - 1) % active.Count)))
+        foreach (VariantRun run in Rotated(active, round - 1))
         {
-            RoundResult result = await run.RunRoundAsync(options.Round, record: true, stop);
-            ResultTable.WriteRound(Console.Out, round, run, result);
+            RoundResult result = await run.RunRoundAsync(options.Round, options.Clients, sweep: false, stop);
+            ResultTable.WriteRound(Console.Out, $"round {round}", run, result);
+        }
+    }
+
+    // The saturation sweep: requests/s by the number of clients, every variant at each count in turn, so the table
+    // shows where each variant stops gaining from more concurrency (what "at saturation" means for the rounds above).
+    // After the timed rounds, so that a quick run's short warm-up is not what the sweep measures.
+    int sweepRound = 0;
+    foreach (int clients in options.Sweep)
+    {
+        for (int round = 1; round <= options.SweepRounds; round++, sweepRound++)
+        {
+            foreach (VariantRun run in Rotated(active, sweepRound))
+            {
+                RoundResult result = await run.RunRoundAsync(options.SweepRound, clients, sweep: true, stop);
+                ResultTable.WriteRound(Console.Out, $"sweep {clients} clients", run, result);
+            }
         }
     }
 
     ResultTable.Write(Console.Out, runs, options);
-    return runs.Any(r => r.Rounds.Sum(x => x.Failed) > 0) ? 1 : 0;
+    return runs.Any(r => r.Rounds.Concat(r.Sweep.Values.SelectMany(s => s)).Sum(x => x.Failed) > 0) ? 1 : 0;
 }
 catch (OperationCanceledException) when (stop.IsCancellationRequested)
 {
@@ -92,6 +106,11 @@ finally
     await Task.WhenAll(runs.Select(run => run.DisposeAsync().AsTask()));
     ChildProcesses.KillAll();
 }
+
+// Each round starts one variant later (A B C, B C A, C A B, ...), so no variant always runs first or right after the
+// same neighbour: order effects (a host that just went idle, the machine's other load) even out.
+static IEnumerable<VariantRun> Rotated(List<VariantRun> runs, int by) =>
+    runs.Skip(by % runs.Count).Concat(runs.Take(by % runs.Count));
 
 // Starts the variant's host (and its redis-server), opens the clients' sessions, and checks that the host really is
 // the variant it is meant to be: Limps answers an unknown session id itself; the SDK alone does not.
@@ -151,13 +170,13 @@ static async Task PrepareAsync(VariantRun run, string hostDll, string probeDll, 
         Console.WriteLine($"{variant.Name}: Redis Cluster of three masters on {run.Cluster.Configuration}");
     }
 
-    await run.ConnectClientsAsync(options.Clients, callsPerClient, stop);
+    await run.ConnectClientsAsync(options.ConnectedClients, callsPerClient, stop);
 
     if ((redis is not null && await redis.KeyCountAsync(stop) <= 0) || (run.Cluster is not null && await run.Cluster.KeyCountAsync(stop) <= 0))
     {
         // The host ignored the Redis configuration and kept its sessions in memory.
         run.Skipped = $"needs {Variant.RedisConfigurationKey} in the sample host";
-        Console.WriteLine($"{variant.Name}: skipped, {run.Skipped} (no key in Redis after {options.Clients} sessions opened).");
+        Console.WriteLine($"{variant.Name}: skipped, {run.Skipped} (no key in Redis after {options.ConnectedClients} sessions opened).");
         await run.DisposeAsync();
         return;
     }

@@ -32,6 +32,9 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
     /// <summary>Every timed call's latency, in <see cref="Stopwatch"/> ticks.</summary>
     public List<long> Latencies { get; } = [];
 
+    /// <summary>The saturation sweep's rounds, by the number of clients that ran them.</summary>
+    public SortedDictionary<int, List<RoundResult>> Sweep { get; } = [];
+
     public void Attach(SampleHostProcess host, RedisServer? redis)
     {
         Host = host;
@@ -99,9 +102,10 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
         return total;
     }
 
-    /// <summary>Runs every client in a closed loop for the given time; records the round unless it is a warm-up.
-    /// The variant's processes run only for the round (and a short settle before it) and are frozen again after.</summary>
-    public async Task<RoundResult> RunRoundAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
+    /// <summary>Runs the first <paramref name="clients"/> clients in a closed loop for the given time and records the
+    /// round: in <see cref="Rounds"/> and <see cref="Latencies"/> for a timed round, in <see cref="Sweep"/> for a sweep
+    /// round. The variant's processes run only for the round (and a short settle before it) and are frozen again after.</summary>
+    public async Task<RoundResult> RunRoundAsync(TimeSpan length, int clients, bool sweep, CancellationToken cancellationToken)
     {
         if (Redis is not null)
         {
@@ -114,7 +118,18 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
         {
             // Let timers that came due while it was frozen fire before the clock starts.
             await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-            return await MeasureAsync(length, record, cancellationToken).ConfigureAwait(false);
+            RoundResult result = await MeasureAsync(length, clients, record: !sweep, cancellationToken).ConfigureAwait(false);
+            if (sweep)
+            {
+                if (!Sweep.TryGetValue(clients, out List<RoundResult>? results))
+                {
+                    Sweep[clients] = results = [];
+                }
+
+                results.Add(result);
+            }
+
+            return result;
         }
         finally
         {
@@ -143,7 +158,7 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
             long started = Stopwatch.GetTimestamp();
             while (true)
             {
-                RoundResult slice = await MeasureAsync(TimeSpan.FromSeconds(1), record: false, cancellationToken).ConfigureAwait(false);
+                RoundResult slice = await MeasureAsync(TimeSpan.FromSeconds(1), _clients.Count, record: false, cancellationToken).ConfigureAwait(false);
                 TimeSpan took = Stopwatch.GetElapsedTime(started);
                 bool settled = slice.Host is not { } host || host.MethodsCompiled <= 5;
                 if ((took >= minimum && settled) || took >= limit)
@@ -158,12 +173,12 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
         }
     }
 
-    private async Task<RoundResult> MeasureAsync(TimeSpan length, bool record, CancellationToken cancellationToken)
+    private async Task<RoundResult> MeasureAsync(TimeSpan length, int clients, bool record, CancellationToken cancellationToken)
     {
         ProbeReading? before = await ReadProbesAsync(cancellationToken).ConfigureAwait(false);
         long start = Stopwatch.GetTimestamp();
         long deadline = start + (long)(length.TotalSeconds * Stopwatch.Frequency);
-        Task<(int Succeeded, int Failed)>[] loops = [.. _clients.Select((client, i) =>
+        Task<(int Succeeded, int Failed)>[] loops = [.. _clients.Take(clients).Select((client, i) =>
             Task.Run(() => client.RunAsync(deadline, _latencyBuffers[i], cancellationToken), cancellationToken))];
         (int Succeeded, int Failed)[] counts = await Task.WhenAll(loops).ConfigureAwait(false);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -16,7 +16,7 @@ internal static class ResultTable
     public static void Write(TextWriter output, IReadOnlyList<VariantRun> runs, LoadOptions options)
     {
         string setup = Invariant(
-            $"{(options.Quick ? "quick" : "full")} run: {options.Clients} closed-loop clients, warm-up {options.Warmup.TotalSeconds:F0} s, {options.Rounds} interleaved rounds of {options.Round.TotalSeconds:F0} s; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+            $"{(options.Quick ? "quick" : "full")} run: {options.Clients} closed-loop clients, warm-up {options.Warmup.TotalSeconds:F0} s, {options.Rounds} interleaved rounds of {options.Round.TotalSeconds:F0} s{SweepSetup(options)}; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 
         // One table per tool called, each with its own baseline: echo against the SDK alone, and a tool that uses a
         // basket handle against the same tool over hand-written baskets (no Limps).
@@ -82,15 +82,56 @@ internal static class ResultTable
         output.WriteLine();
         output.WriteLine($"Requests/s: median of the rounds. Ratio: median over rounds of requests/s against {baselineVariant.Name}'s in the same round.");
         output.WriteLine($"Host CPU and allocated bytes per request are read from the host process itself (bracketed: the difference to {baselineVariant.Name}).");
+        WriteSweep(output, runs, baseline);
     }
 
-    public static void WriteRound(TextWriter output, int round, VariantRun run, RoundResult result)
+    // Requests/s by the number of clients: where each variant saturates. A cell is the median of that count's rounds,
+    // with the median per-round ratio to the baseline at the same count beside it.
+    private static void WriteSweep(TextWriter output, IReadOnlyList<VariantRun> runs, VariantRun? baseline)
+    {
+        int[] counts = [.. runs.SelectMany(r => r.Sweep.Keys).Distinct().Order()];
+        if (counts.Length == 0)
+        {
+            return;
+        }
+
+        output.WriteLine();
+        output.WriteLine($"Saturation: requests/s by closed-loop clients{(baseline is null ? string.Empty : $" (ratio to {baseline.Variant.Name} at the same count)")}");
+        output.WriteLine();
+        output.WriteLine($"| variant | {string.Join(" | ", counts.Select(c => Invariant($"{c} clients")))} |");
+        output.WriteLine($"|---|{string.Concat(counts.Select(_ => "---:|"))}");
+        foreach (VariantRun run in runs.Where(r => r.Sweep.Count > 0))
+        {
+            IEnumerable<string> cells = counts.Select(count =>
+            {
+                if (!run.Sweep.TryGetValue(count, out List<RoundResult>? rounds))
+                {
+                    return "-";
+                }
+
+                string cell = Invariant($"{Median(rounds.Select(r => r.RequestsPerSecond)):N0}");
+                if (baseline is not null && run != baseline && baseline.Sweep.TryGetValue(count, out List<RoundResult>? baseRounds))
+                {
+                    cell += Invariant($" ({Median(rounds.Zip(baseRounds, (v, b) => v.RequestsPerSecond / b.RequestsPerSecond)):F3})");
+                }
+
+                return cell;
+            });
+            output.WriteLine($"| {run.Variant.Name} | {string.Join(" | ", cells)} |");
+        }
+    }
+
+    public static void WriteRound(TextWriter output, string label, VariantRun run, RoundResult result)
     {
         string host = result.Host is { } h && result.Succeeded > 0
             ? Invariant($", host {h.CpuTicks / 10.0 / (result.Succeeded + result.Failed):F1} µs CPU and {(double)h.AllocatedBytes / (result.Succeeded + result.Failed):N0} B per request")
             : string.Empty;
-        output.WriteLine(Invariant($"  round {round}: {run.Variant.Name,-16} {result.RequestsPerSecond,9:N0} requests/s{host}{(result.Failed > 0 ? $", {result.Failed} failed" : string.Empty)}"));
+        output.WriteLine(Invariant($"  {label}: {run.Variant.Name,-16} {result.RequestsPerSecond,9:N0} requests/s{host}{(result.Failed > 0 ? $", {result.Failed} failed" : string.Empty)}"));
     }
+
+    private static string SweepSetup(LoadOptions options) => options.Sweep.Count == 0
+        ? string.Empty
+        : Invariant($"; sweep of {string.Join("/", options.Sweep)} clients, {options.SweepRounds} round{(options.SweepRounds == 1 ? string.Empty : "s")} of {options.SweepRound.TotalSeconds:F0} s each");
 
     private static ProbeReading? PerRequestTotals(VariantRun run, out long requests)
     {
