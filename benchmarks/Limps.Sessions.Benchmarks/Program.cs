@@ -29,10 +29,27 @@ IConfig Config(Job j) => ManualConfig.CreateEmpty()
 var rows = new List<ResultRow>();
 bool Wanted(string name) => only is null || name.Contains(only, StringComparison.OrdinalIgnoreCase);
 
+// Filled by the groups that add notes under the table.
+var notes = new List<string>();
 if (Wanted("touch"))
 {
     Summary touch = BenchmarkRunner.Run<TouchBenchmarks>(Config(job));
-    rows.Add(Row(touch, "touch, coarse clock (10 ms)", "Limps_Touch_coarse_clock", "ConcurrentDictionary_TryGetValue"));
+
+    // The touch pair is mostly cache misses (10,000 sessions, a different one per call), and on a shared machine one
+    // run's ratio moved between 1.17 and 2.19 with no code changed. The full run measures the pair twice more and the
+    // row is the run with the median ratio; every run's ratio is in the notes.
+    ResultRow coarse = Row(touch, "touch, coarse clock (10 ms)", "Limps_Touch_coarse_clock", "ConcurrentDictionary_TryGetValue");
+    List<ResultRow> repeats = [coarse];
+    for (int repeat = 0; !quick && repeat < 2; repeat++)
+    {
+        Summary again = RunOnly<TouchBenchmarks>(Config(job), "ConcurrentDictionary_TryGetValue", "Limps_Touch_coarse_clock");
+        repeats.Add(Row(again, coarse.Benchmark, "Limps_Touch_coarse_clock", "ConcurrentDictionary_TryGetValue"));
+    }
+
+    ResultRow[] byRatio = [.. repeats.OrderBy(r => r.Ratio)];
+    rows.Add(byRatio[byRatio.Length / 2]);
+    notes.Add(string.Create(CultureInfo.InvariantCulture,
+        $"touch, coarse clock: {repeats.Count} run{(repeats.Count == 1 ? string.Empty : "s")} of the pair, ratios {string.Join(", ", repeats.Select(r => r.Ratio.ToString("F3", CultureInfo.InvariantCulture)))} (in run order); the row is the median run."));
     rows.Add(Row(touch, "touch, coarse clock vs MemoryCache sliding", "Limps_Touch_coarse_clock", "MemoryCache_TryGetValue_sliding"));
     rows.Add(Row(touch, "touch, fake clock", "Limps_Touch_fake_clock", "ConcurrentDictionary_TryGetValue"));
     rows.Add(Row(touch, "touch, system clock", "Limps_Touch_system_clock", "ConcurrentDictionary_TryGetValue"));
@@ -81,7 +98,6 @@ if (Wanted("redis") && (!quick || only is not null))
 }
 
 // Handles (design §8, issue 14): a use against a session touch in memory, and on Redis with the commands it runs.
-var notes = new List<string>();
 if (Wanted("handles"))
 {
     Summary handles = BenchmarkRunner.Run<HandleBenchmarks>(Config(job));
@@ -159,6 +175,14 @@ static ResultRow Row(Summary summary, string name, string limpsMethod, string ba
         baselineMethod,
         "ns",
         limps.GcStats.GetBytesAllocatedPerOperation(limps.BenchmarkCase));
+}
+
+// Runs only the named benchmarks of a class (with their set-up and clean-up), as one more summary.
+static Summary RunOnly<T>(IConfig config, params string[] methods)
+{
+    BenchmarkRunInfo all = BenchmarkConverter.TypeToBenchmarks(typeof(T), config);
+    BenchmarkCase[] chosen = [.. all.BenchmarksCases.Where(c => methods.Contains(c.Descriptor.WorkloadMethod.Name))];
+    return BenchmarkRunner.Run(new BenchmarkRunInfo(chosen, all.Type, all.Config));
 }
 
 static BenchmarkReport Find(Summary summary, string method) =>
