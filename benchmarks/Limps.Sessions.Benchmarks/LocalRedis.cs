@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Limps.Sessions.LocalRedis;
 using StackExchange.Redis;
 
 namespace Limps.Sessions.Benchmarks;
@@ -34,7 +35,7 @@ internal sealed class LocalRedis : IDisposable
     /// <returns><see langword="true"/> when they can run.</returns>
     public static bool CanRun(out string why)
     {
-        why = FindServer() is null
+        why = RedisExecutables.FindServer() is null
             ? "Redis benchmarks skipped: redis-server not found (apt-get install -y redis-server, or set LIMPS_REDIS_SERVER)."
             : string.Empty;
         return why.Length == 0;
@@ -45,19 +46,9 @@ internal sealed class LocalRedis : IDisposable
     /// <exception cref="InvalidOperationException">There is no redis-server, or it did not start.</exception>
     public static LocalRedis Start()
     {
-        string executable = FindServer() ?? throw new InvalidOperationException(CanRun(out string why) ? string.Empty : why);
-        int port = FreePort();
-        var start = new ProcessStartInfo(executable)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", "--loglevel", "warning" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        string executable = RedisExecutables.FindServer() ?? throw new InvalidOperationException(CanRun(out string why) ? string.Empty : why);
+        int port = LoopbackPorts.Free();
+        ProcessStartInfo start = RedisServerStart.Info(executable, port, directory: null);
         Process server = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         server.BeginOutputReadLine();
         server.BeginErrorReadLine();
@@ -163,29 +154,5 @@ internal sealed class LocalRedis : IDisposable
         }
 
         _server.Dispose();
-    }
-
-    private static string? FindServer()
-    {
-        string? configured = Environment.GetEnvironmentVariable("LIMPS_REDIS_SERVER");
-        if (!string.IsNullOrEmpty(configured) && File.Exists(configured))
-        {
-            return configured;
-        }
-
-        return (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .Concat(["/usr/bin/redis-server", "/usr/local/bin/redis-server"])
-            .FirstOrDefault(File.Exists);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

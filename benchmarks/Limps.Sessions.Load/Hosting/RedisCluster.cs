@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using Limps.Sessions.LocalRedis;
 
 namespace Limps.Sessions.Load.Hosting;
 
@@ -33,14 +31,11 @@ internal sealed class RedisCluster : IAsyncDisposable
 
     public static async Task<RedisCluster> StartAsync(string redisServerPath, CancellationToken cancellationToken)
     {
-        string cli = Path.Combine(Path.GetDirectoryName(redisServerPath)!, "redis-cli");
-        if (!File.Exists(cli))
-        {
-            throw new InvalidOperationException($"redis-cli is not next to {redisServerPath} (package redis-tools).");
-        }
+        string cli = RedisExecutables.FindCli(redisServerPath)
+            ?? throw new InvalidOperationException($"redis-cli is not next to {redisServerPath} (package redis-tools).");
 
         string directory = Path.Combine(Path.GetTempPath(), "limps-load-cluster-" + Guid.NewGuid().ToString("N"));
-        var cluster = new RedisCluster(directory, ClusterPorts(Masters));
+        var cluster = new RedisCluster(directory, LoopbackPorts.FreeForCluster(Masters));
         try
         {
             foreach (int port in cluster.Ports)
@@ -50,7 +45,7 @@ internal sealed class RedisCluster : IAsyncDisposable
 
             foreach (int port in cluster.Ports)
             {
-                await WaitAsync(async () => await QueryAsync(port, "PING", cancellationToken).ConfigureAwait(false) == "PONG", cancellationToken).ConfigureAwait(false);
+                await WaitAsync(async () => await RespQuery.AskAsync(port, cancellationToken, "PING").ConfigureAwait(false) == "PONG", cancellationToken).ConfigureAwait(false);
             }
 
             var info = new ProcessStartInfo(cli)
@@ -85,7 +80,7 @@ internal sealed class RedisCluster : IAsyncDisposable
             foreach (int port in cluster.Ports)
             {
                 await WaitAsync(
-                    async () => (await QueryAsync(port, "CLUSTER INFO", cancellationToken).ConfigureAwait(false))?.Contains("cluster_state:ok", StringComparison.Ordinal) == true,
+                    async () => (await RespQuery.AskAsync(port, cancellationToken, "CLUSTER", "INFO").ConfigureAwait(false))?.Contains("cluster_state:ok", StringComparison.Ordinal) == true,
                     cancellationToken).ConfigureAwait(false);
             }
 
@@ -120,7 +115,7 @@ internal sealed class RedisCluster : IAsyncDisposable
         long total = 0;
         foreach (int port in Ports)
         {
-            string? answer = await QueryAsync(port, "DBSIZE", cancellationToken).ConfigureAwait(false);
+            string? answer = await RespQuery.AskAsync(port, cancellationToken, "DBSIZE").ConfigureAwait(false);
             if (!long.TryParse(answer, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
             {
                 return -1;
@@ -155,23 +150,11 @@ internal sealed class RedisCluster : IAsyncDisposable
     {
         string directory = Path.Combine(_directory, port.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(directory);
-        var info = new ProcessStartInfo(redisServerPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = directory,
-        };
-        foreach (string arg in new[]
-        {
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-            "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "3600000", "--save", string.Empty,
-            "--appendonly", "no", "--daemonize", "no", "--dir", directory, "--loglevel", "warning",
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        ProcessStartInfo info = RedisServerStart.Info(
+            redisServerPath,
+            port,
+            directory,
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "3600000");
         Process process = ChildProcesses.Start(info);
         process.OutputDataReceived += static (_, _) => { };
         process.ErrorDataReceived += static (_, _) => { };
@@ -191,68 +174,6 @@ internal sealed class RedisCluster : IAsyncDisposable
             }
 
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    // Distinct random ports in 20000..45535, each free with its cluster bus port (+10000).
-    private static int[] ClusterPorts(int count)
-    {
-        var ports = new List<int>();
-        while (ports.Count < count)
-        {
-            int port = Random.Shared.Next(20_000, 45_536);
-            if (ports.All(p => Math.Abs(p - port) != 0 && Math.Abs(p - port) != 10_000) && IsFree(port) && IsFree(port + 10_000))
-            {
-                ports.Add(port);
-            }
-        }
-
-        return [.. ports];
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    // One inline command on a fresh connection: a simple or integer reply's text, or a bulk reply's first chunk.
-    private static async Task<string?> QueryAsync(int port, string command, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
-            NetworkStream stream = client.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cancellationToken).ConfigureAwait(false);
-            byte[] buffer = new byte[8192];
-            int read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            string text = Encoding.ASCII.GetString(buffer, 0, read);
-            int end = text.IndexOf("\r\n", StringComparison.Ordinal);
-            if (read == 0 || end < 0)
-            {
-                return null;
-            }
-
-            return text[0] switch
-            {
-                '+' or ':' => text[1..end],
-                '$' => text[(end + 2)..],
-                _ => null,
-            };
-        }
-        catch (Exception ex) when (ex is SocketException or IOException)
-        {
-            return null;
         }
     }
 }

@@ -1,14 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using Limps.Sessions.LocalRedis;
 
 namespace Limps.Sessions.Load.Hosting;
 
 /// <summary>
 /// A throwaway redis-server on a free loopback port (no persistence), started as a child process and stopped by its
-/// process id. Speaks just enough RESP to ask whether it is up and how many keys it holds.
+/// process id. Asks it over RESP whether it is up and how many keys it holds.
 /// </summary>
 internal sealed class RedisServer : IAsyncDisposable
 {
@@ -27,37 +25,14 @@ internal sealed class RedisServer : IAsyncDisposable
 
     public static bool IsInstalled(out string path)
     {
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            path = Path.Combine(dir, "redis-server");
-            if (File.Exists(path))
-            {
-                return true;
-            }
-        }
-
-        path = string.Empty;
-        return false;
+        path = RedisExecutables.FindServer() ?? string.Empty;
+        return path.Length > 0;
     }
 
     public static async Task<RedisServer> StartAsync(string redisServerPath, CancellationToken cancellationToken)
     {
-        int port = FreePort.Next();
-        var info = new ProcessStartInfo(redisServerPath)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in new[]
-        {
-            "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty,
-            "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        int port = LoopbackPorts.Free();
+        ProcessStartInfo info = RedisServerStart.Info(redisServerPath, port, directory: null, "--protected-mode", "yes");
         Process process = ChildProcesses.Start(info);
         process.OutputDataReceived += static (_, _) => { };
         process.ErrorDataReceived += static (_, _) => { };
@@ -72,7 +47,7 @@ internal sealed class RedisServer : IAsyncDisposable
                 break;
             }
 
-            if (await server.CommandAsync("PING", cancellationToken).ConfigureAwait(false) == "+PONG")
+            if (await RespQuery.AskAsync(port, cancellationToken, "PING").ConfigureAwait(false) == "PONG")
             {
                 return server;
             }
@@ -91,52 +66,13 @@ internal sealed class RedisServer : IAsyncDisposable
     /// <summary>How many keys the server holds (DBSIZE), or -1 when it does not answer.</summary>
     public async Task<long> KeyCountAsync(CancellationToken cancellationToken)
     {
-        string? answer = await CommandAsync("DBSIZE", cancellationToken).ConfigureAwait(false);
-        return answer is [':', ..] && long.TryParse(answer.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : -1;
+        string? answer = await RespQuery.AskAsync(Port, cancellationToken, "DBSIZE").ConfigureAwait(false);
+        return long.TryParse(answer, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : -1;
     }
 
     public async ValueTask DisposeAsync()
     {
         await ChildProcesses.StopAsync(_process, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         _process.Dispose();
-    }
-
-    // One inline command on a fresh connection; the first line of the answer, or null when nothing answered.
-    private async Task<string?> CommandAsync(string command, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken).ConfigureAwait(false);
-            NetworkStream stream = client.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cancellationToken).ConfigureAwait(false);
-            byte[] buffer = new byte[128];
-            int length = 0;
-            while (length < buffer.Length)
-            {
-                int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-                int end = Array.IndexOf(buffer, (byte)'\n', 0, length);
-                if (end >= 0)
-                {
-                    return Encoding.ASCII.GetString(buffer, 0, end).TrimEnd('\r');
-                }
-            }
-
-            return null;
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 }

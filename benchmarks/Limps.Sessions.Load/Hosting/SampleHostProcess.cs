@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Limps.Sessions.LocalRedis;
 
 namespace Limps.Sessions.Load.Hosting;
 
@@ -48,7 +49,7 @@ internal sealed class SampleHostProcess : IAsyncDisposable
         LoadOptions options,
         CancellationToken cancellationToken)
     {
-        int port = FreePort.Next();
+        int port = LoopbackPorts.Free();
         var address = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
         string probePath = Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"limps-load-{Environment.ProcessId}-{port}.sock"));
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using Limps.Sessions.LocalRedis;
 using StackExchange.Redis;
 
 namespace Limps.Sessions.Redis.Tests.Infrastructure;
@@ -61,16 +59,13 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     private static async Task<RedisClusterProcess> StartOnceAsync(bool requireFullCoverage)
     {
         string executable = RedisServerProcess.FindExecutable();
-        string cli = Path.Combine(Path.GetDirectoryName(executable)!, "redis-cli");
-        if (!File.Exists(cli))
-        {
-            throw new InvalidOperationException(
+        string cli = RedisExecutables.FindCli(executable)
+            ?? throw new InvalidOperationException(
                 $"The Redis Cluster tests need redis-cli next to {executable} (package redis-tools, installed with redis-server).");
-        }
 
         string directory = Path.Combine(Path.GetTempPath(), "limps-cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var cluster = new RedisClusterProcess(executable, directory, FreePorts(NodeCount), requireFullCoverage);
+        var cluster = new RedisClusterProcess(executable, directory, LoopbackPorts.FreeForCluster(NodeCount), requireFullCoverage);
         try
         {
             foreach (int port in cluster.Ports)
@@ -204,69 +199,8 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     }
 
     /// <summary>Sends one command in RESP and answers a simple or bulk string reply (null: no answer or an error).</summary>
-    public static async Task<string?> QueryAsync(int port, params string[] command)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
-            NetworkStream stream = client.GetStream();
-            var request = new StringBuilder().Append('*').Append(command.Length).Append("\r\n");
-            foreach (string part in command)
-            {
-                request.Append('$').Append(Encoding.UTF8.GetByteCount(part)).Append("\r\n").Append(part).Append("\r\n");
-            }
-
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()), timeout.Token);
-            var reply = new MemoryStream();
-            byte[] buffer = new byte[64 * 1024];
-            while (true)
-            {
-                int read = await stream.ReadAsync(buffer, timeout.Token);
-                if (read == 0)
-                {
-                    return null;
-                }
-
-                reply.Write(buffer, 0, read);
-                string text = Encoding.UTF8.GetString(reply.GetBuffer(), 0, (int)reply.Length);
-                int header = text.IndexOf("\r\n", StringComparison.Ordinal);
-                if (header < 0)
-                {
-                    continue;
-                }
-
-                switch (text[0])
-                {
-                    case '+':
-                    case ':':
-                        return text[1..header];
-                    case '-':
-                        return null;
-                    case '$':
-                        int length = int.Parse(text[1..header], CultureInfo.InvariantCulture);
-                        if (length < 0)
-                        {
-                            return null;
-                        }
-
-                        if (reply.Length >= header + 2 + length + 2)
-                        {
-                            return Encoding.UTF8.GetString(reply.GetBuffer(), header + 2, length);
-                        }
-
-                        break;
-                    default:
-                        return null;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
-        {
-            return null;
-        }
-    }
+    public static Task<string?> QueryAsync(int port, params string[] command) =>
+        RespQuery.AskAsync(port, CancellationToken.None, command);
 
     private static string? Field(string info, string name) =>
         info.Split('\n').Select(line => line.TrimEnd('\r')).FirstOrDefault(line => line.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..];
@@ -297,62 +231,18 @@ public sealed class RedisClusterProcess : IAsyncDisposable
         }
     }
 
-    // Random ports in 20000..45535, each free together with its bus port (+10000), distinct.
-    private static int[] FreePorts(int count)
-    {
-        var ports = new List<int>();
-        while (ports.Count < count)
-        {
-            int port = Random.Shared.Next(20_000, 45_536);
-            if (!ports.Contains(port) && !ports.Contains(port + 10_000) && !ports.Contains(port - 10_000)
-                && IsFree(port) && IsFree(port + 10_000))
-            {
-                ports.Add(port);
-            }
-        }
-
-        return [.. ports];
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
     private void StartNode(int port)
     {
         string directory = Path.Combine(_directory, port.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(directory);
-        var info = new ProcessStartInfo(_executable)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = directory,
-        };
-        foreach (string arg in new[]
-                 {
-                     "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                     "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                     "--cluster-node-timeout", NodeTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture),
-                     "--save", string.Empty, "--appendonly", "no", "--daemonize", "no", "--dir", directory,
-                     "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--loglevel", "warning",
-                     "--cluster-require-full-coverage", _requireFullCoverage ? "yes" : "no",
-                 })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        ProcessStartInfo info = RedisServerStart.Info(
+            _executable,
+            port,
+            directory,
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", NodeTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture),
+            "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+            "--cluster-require-full-coverage", _requireFullCoverage ? "yes" : "no");
         Process process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {_executable}.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

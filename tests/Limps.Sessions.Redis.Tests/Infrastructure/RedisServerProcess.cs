@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Limps.Sessions.LocalRedis;
 
 namespace Limps.Sessions.Redis.Tests.Infrastructure;
 
@@ -30,31 +29,18 @@ public sealed class RedisServerProcess : IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Finds redis-server (LIMPS_REDIS_SERVER, then PATH, then the usual places) or fails with how to get it.</summary>
-    public static string FindExecutable()
-    {
-        string? configured = Environment.GetEnvironmentVariable("LIMPS_REDIS_SERVER");
-        if (!string.IsNullOrEmpty(configured) && File.Exists(configured))
-        {
-            return configured;
-        }
-
-        IEnumerable<string> candidates = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .Concat(["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"]);
-        return candidates.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException(
-                "The Redis tests need a real redis-server and none was found (looked at LIMPS_REDIS_SERVER and PATH). "
-                + "Install it with `apt-get update && apt-get install -y redis-server` (./test.sh and .ci/run do this) "
-                + "or point LIMPS_REDIS_SERVER at the binary.");
-    }
+    public static string FindExecutable() =>
+        RedisExecutables.FindServer()
+        ?? throw new InvalidOperationException(
+            "The Redis tests need a real redis-server and none was found (looked at LIMPS_REDIS_SERVER and PATH): "
+            + RedisExecutables.HowToInstall + ".");
 
     public static async Task<RedisServerProcess> StartAsync()
     {
         string executable = FindExecutable();
         string directory = Path.Combine(Path.GetTempPath(), "limps-redis-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var server = new RedisServerProcess(executable, directory, FreePort());
+        var server = new RedisServerProcess(executable, directory, LoopbackPorts.Free());
         await server.StartProcessAsync();
         return server;
     }
@@ -100,34 +86,9 @@ public sealed class RedisServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     private async Task StartProcessAsync()
     {
-        var info = new ProcessStartInfo(_executable)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = _directory,
-        };
-        foreach (string arg in new[]
-                 {
-                     "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                     "--save", string.Empty, "--appendonly", "no", "--daemonize", "no", "--dir", _directory,
-                     "--dbfilename", "dump.rdb", "--loglevel", "warning",
-                 })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        ProcessStartInfo info = RedisServerStart.Info(_executable, Port, _directory, "--dbfilename", "dump.rdb");
         var output = new StringBuilder();
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {_executable}.");
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -155,25 +116,5 @@ public sealed class RedisServerProcess : IAsyncDisposable
         }
     }
 
-    private async Task<bool> PingsAsync()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, Port);
-            NetworkStream stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray());
-            byte[] buffer = new byte[16];
-            int read = await stream.ReadAsync(buffer);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    private async Task<bool> PingsAsync() => await RespQuery.AskAsync(Port, CancellationToken.None, "PING") == "PONG";
 }
