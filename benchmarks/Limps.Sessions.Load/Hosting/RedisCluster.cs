@@ -48,33 +48,9 @@ internal sealed class RedisCluster : IAsyncDisposable
                 await WaitAsync(async () => await RespQuery.AskAsync(port, cancellationToken, "PING").ConfigureAwait(false) == "PONG", cancellationToken).ConfigureAwait(false);
             }
 
-            var info = new ProcessStartInfo(cli)
+            using (Process create = ChildProcesses.Start(RedisClusterCreate.Info(cli, cluster.Ports, replicasPerMaster: 0)))
             {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            info.ArgumentList.Add("--cluster");
-            info.ArgumentList.Add("create");
-            foreach (int port in cluster.Ports)
-            {
-                info.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}"));
-            }
-
-            info.ArgumentList.Add("--cluster-replicas");
-            info.ArgumentList.Add("0");
-            using (Process create = ChildProcesses.Start(info))
-            {
-                Task<string> output = create.StandardOutput.ReadToEndAsync(cancellationToken);
-                Task<string> errors = create.StandardError.ReadToEndAsync(cancellationToken);
-                await create.StandardInput.WriteLineAsync("yes").ConfigureAwait(false);
-                create.StandardInput.Close();
-                await create.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                if (create.ExitCode != 0)
-                {
-                    throw new InvalidOperationException($"redis-cli --cluster create failed: {await output.ConfigureAwait(false)} {await errors.ConfigureAwait(false)}");
-                }
+                await RedisClusterCreate.ConfirmAsync(create, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (int port in cluster.Ports)

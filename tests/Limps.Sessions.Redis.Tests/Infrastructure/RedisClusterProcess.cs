@@ -165,7 +165,7 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     {
         if (_processes.Remove(port, out Process? process))
         {
-            await StopAsync(process);
+            await RedisServerProcess.KillAsync(process);
         }
     }
 
@@ -184,7 +184,7 @@ public sealed class RedisClusterProcess : IAsyncDisposable
     {
         foreach (Process process in _processes.Values)
         {
-            await StopAsync(process);
+            await RedisServerProcess.KillAsync(process);
         }
 
         _processes.Clear();
@@ -213,24 +213,6 @@ public sealed class RedisClusterProcess : IAsyncDisposable
         }
     }
 
-    private static async Task StopAsync(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await process.WaitForExitAsync(wait.Token);
-        }
-        finally
-        {
-            process.Dispose();
-        }
-    }
-
     private void StartNode(int port)
     {
         string directory = Path.Combine(_directory, port.ToString(CultureInfo.InvariantCulture));
@@ -253,33 +235,10 @@ public sealed class RedisClusterProcess : IAsyncDisposable
 
     private async Task CreateAsync(string cli)
     {
-        var info = new ProcessStartInfo(cli)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add("--cluster");
-        info.ArgumentList.Add("create");
-        foreach (int port in Ports)
-        {
-            info.ArgumentList.Add($"127.0.0.1:{port}");
-        }
-
-        info.ArgumentList.Add("--cluster-replicas");
-        info.ArgumentList.Add("1");
+        ProcessStartInfo info = RedisClusterCreate.Info(cli, Ports, replicasPerMaster: 1);
         using Process create = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {cli}.");
-        Task<string> output = create.StandardOutput.ReadToEndAsync();
-        Task<string> errors = create.StandardError.ReadToEndAsync();
-        await create.StandardInput.WriteLineAsync("yes");
-        create.StandardInput.Close();
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await create.WaitForExitAsync(wait.Token);
-        if (create.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"redis-cli --cluster create failed: {await output} {await errors}");
-        }
+        await RedisClusterCreate.ConfirmAsync(create, wait.Token);
     }
 
     private async Task WaitUntilReadyAsync()

@@ -52,11 +52,15 @@ public sealed class RedisServerProcess : IAsyncDisposable
     public async Task StopAsync()
     {
         Process? process = Interlocked.Exchange(ref _process, null);
-        if (process is null)
+        if (process is not null)
         {
-            return;
+            await KillAsync(process);
         }
+    }
 
+    /// <summary>Kills a server process by its PID, waits (at most 10 s) for it to exit, and disposes it.</summary>
+    internal static async Task KillAsync(Process process)
+    {
         try
         {
             if (!process.HasExited)
