@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Limps.Sessions.LocalRedis;
+using Limps.Sessions.RedisProcesses;
 using StackExchange.Redis;
 
 namespace Limps.Sessions.Benchmarks;

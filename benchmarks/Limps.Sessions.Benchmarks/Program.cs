@@ -18,10 +18,11 @@ Job job = quick
     : Job.Default.WithLaunchCount(1);
 job = job.WithToolchain(InProcessEmitToolchain.Instance);
 
-IConfig Config(Job j) => ManualConfig.CreateEmpty()
+// export: false for a repeat of benchmarks already run, whose report files would replace the whole class's.
+IConfig Config(Job j, bool export = true) => ManualConfig.CreateEmpty()
     .AddJob(j)
     .AddColumnProvider(DefaultConfig.Instance.GetColumnProviders().ToArray())
-    .AddExporter(DefaultConfig.Instance.GetExporters().ToArray())
+    .AddExporter(export ? DefaultConfig.Instance.GetExporters().ToArray() : [])
     .AddLogger(ConsoleLogger.Default)
     .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
@@ -42,14 +43,17 @@ if (Wanted("touch"))
     List<ResultRow> repeats = [coarse];
     for (int repeat = 0; !quick && repeat < 2; repeat++)
     {
-        Summary again = RunOnly<TouchBenchmarks>(Config(job), "ConcurrentDictionary_TryGetValue", "Limps_Touch_coarse_clock");
+        Summary again = RunOnly<TouchBenchmarks>(Config(job, export: false), "ConcurrentDictionary_TryGetValue", "Limps_Touch_coarse_clock");
         repeats.Add(Row(again, coarse.Benchmark, "Limps_Touch_coarse_clock", "ConcurrentDictionary_TryGetValue"));
     }
 
     ResultRow[] byRatio = [.. repeats.OrderBy(r => r.Ratio)];
     rows.Add(byRatio[byRatio.Length / 2]);
-    notes.Add(string.Create(CultureInfo.InvariantCulture,
-        $"touch, coarse clock: {repeats.Count} run{(repeats.Count == 1 ? string.Empty : "s")} of the pair, ratios {string.Join(", ", repeats.Select(r => r.Ratio.ToString("F3", CultureInfo.InvariantCulture)))} (in run order); the row is the median run."));
+    if (repeats.Count > 1)
+    {
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"touch, coarse clock: {repeats.Count} runs of the pair, ratios {string.Join(", ", repeats.Select(r => r.Ratio.ToString("F3", CultureInfo.InvariantCulture)))} (in run order); its row is the median run, the other touch rows are from the first."));
+    }
     rows.Add(Row(touch, "touch, coarse clock vs MemoryCache sliding", "Limps_Touch_coarse_clock", "MemoryCache_TryGetValue_sliding"));
     rows.Add(Row(touch, "touch, fake clock", "Limps_Touch_fake_clock", "ConcurrentDictionary_TryGetValue"));
     rows.Add(Row(touch, "touch, system clock", "Limps_Touch_system_clock", "ConcurrentDictionary_TryGetValue"));

@@ -7,12 +7,13 @@ internal sealed class LoadOptions
 {
     public const string Usage = """
         Limps.Sessions.Load: the sample host with and without Limps under closed-loop MCP load, over loopback.
-          --quick               short rounds (warm-up 3-5 s, 3 rounds of 2 s per variant)
+          --quick               short rounds (warm-up 3-5 s, 3 rounds of 2 s per variant, a sweep of 8 and 32 clients)
           --clients N           closed-loop clients, each with its own MCP session, in the timed rounds (default 32:
                                 where requests/s stops rising on 2 cores; see --sweep)
-          --sweep LIST          comma-separated client counts: before the timed rounds, every variant runs interleaved
+          --sweep LIST          comma-separated client counts: after the timed rounds, every variant runs interleaved
                                 rounds at each count, and a table of requests/s by count shows where each saturates
-                                (default 8,16,32,64; quick 8,32; "none" for no sweep)
+                                (default 8,16,32,64; quick 8,32; "none" for no sweep). Each variant opens as many
+                                sessions as the largest count; those beyond --clients idle during the timed rounds.
           --warmup S            least seconds of warm-up per variant before the first round; it goes on until the
                                 host's JIT is done, at most twice as long (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)

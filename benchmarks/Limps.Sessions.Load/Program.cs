@@ -36,7 +36,8 @@ try
     }
 
     // Each loop stops at its deadline or when its latency buffer is full, whichever comes first.
-    int callsPerClient = (int)Math.Min(4_000_000, Math.Max(options.Warmup.TotalSeconds, options.Round.TotalSeconds) * 20_000);
+    double longest = Math.Max(options.Warmup.TotalSeconds, Math.Max(options.Round.TotalSeconds, options.SweepRound.TotalSeconds));
+    int callsPerClient = (int)Math.Min(4_000_000, longest * 20_000);
 
     // The hosts start side by side (start-up is most of a quick run's fixed cost); they are measured one at a time.
     runs.AddRange(Variant.All.Where(v => options.Variants.Contains(v.Key)).Select(v => new VariantRun(v)));
@@ -55,7 +56,7 @@ try
         $"Warm-up: at least {options.Warmup.TotalSeconds:F0} s per variant, then until the host's JIT is done (at most {options.WarmupLimit.TotalSeconds:F0} s)."));
     foreach (VariantRun run in active)
     {
-        (RoundResult warm, TimeSpan took) = await run.WarmUpAsync(options.Warmup, options.WarmupLimit, stop);
+        (RoundResult warm, TimeSpan took) = await run.WarmUpAsync(options.Warmup, options.WarmupLimit, options.Clients, stop);
         ResultTable.WriteRound(Console.Out, "round 0", run, warm);
         Console.WriteLine(Invariant(
             $"    (warm-up took {took.TotalSeconds:F0} s; the line above is its last second, in which the JIT compiled {warm.Host?.MethodsCompiled.ToString(CultureInfo.InvariantCulture) ?? "?"} methods)"));
@@ -110,7 +111,7 @@ finally
 // Each round starts one variant later (A B C, B C A, C A B, ...), so no variant always runs first or right after the
 // same neighbour: order effects (a host that just went idle, the machine's other load) even out.
 static IEnumerable<VariantRun> Rotated(List<VariantRun> runs, int by) =>
-    runs.Skip(by % runs.Count).Concat(runs.Take(by % runs.Count));
+    runs.Count == 0 ? [] : runs.Skip(by % runs.Count).Concat(runs.Take(by % runs.Count));
 
 // Starts the variant's host (and its redis-server), opens the clients' sessions, and checks that the host really is
 // the variant it is meant to be: Limps answers an unknown session id itself; the SDK alone does not.
@@ -122,7 +123,7 @@ static async Task PrepareAsync(VariantRun run, string hostDll, string probeDll, 
     {
         if (!RedisServer.IsInstalled(out string redisPath))
         {
-            run.Skipped = "redis-server is not on the PATH";
+            run.Skipped = "no redis-server found (LIMPS_REDIS_SERVER, PATH)";
             Console.WriteLine($"{variant.Name}: skipped, {run.Skipped}.");
             return;
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Limps.Sessions.LocalRedis;
+using Limps.Sessions.RedisProcesses;
 
 namespace Limps.Sessions.Load.Hosting;
 

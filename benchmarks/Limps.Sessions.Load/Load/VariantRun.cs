@@ -138,13 +138,14 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
     }
 
     /// <summary>
-    /// Warms the host up in one-second slices for at least <paramref name="minimum"/>, and then until the JIT is done
+    /// Warms the host up with the first <paramref name="clients"/> clients (as many as the timed rounds run) in
+    /// one-second slices for at least <paramref name="minimum"/>, and then until the JIT is done
     /// (a slice in which the host compiled at most a handful of methods: tiered compilation has promoted the hot
     /// path), but never past <paramref name="limit"/>. On a busy machine the JIT's background compiles are starved and a
     /// fixed warm-up can end while the host still runs unoptimised code.
     /// </summary>
     /// <returns>The last slice, and how long the warm-up took.</returns>
-    public async Task<(RoundResult Last, TimeSpan Took)> WarmUpAsync(TimeSpan minimum, TimeSpan limit, CancellationToken cancellationToken)
+    public async Task<(RoundResult Last, TimeSpan Took)> WarmUpAsync(TimeSpan minimum, TimeSpan limit, int clients, CancellationToken cancellationToken)
     {
         if (Redis is not null)
         {
@@ -158,7 +159,7 @@ internal sealed class VariantRun(Variant variant) : IAsyncDisposable
             long started = Stopwatch.GetTimestamp();
             while (true)
             {
-                RoundResult slice = await MeasureAsync(TimeSpan.FromSeconds(1), _clients.Count, record: false, cancellationToken).ConfigureAwait(false);
+                RoundResult slice = await MeasureAsync(TimeSpan.FromSeconds(1), clients, record: false, cancellationToken).ConfigureAwait(false);
                 TimeSpan took = Stopwatch.GetElapsedTime(started);
                 bool settled = slice.Host is not { } host || host.MethodsCompiled <= 5;
                 if ((took >= minimum && settled) || took >= limit)

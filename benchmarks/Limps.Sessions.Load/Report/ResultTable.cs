@@ -110,12 +110,13 @@ internal static class ResultTable
                 }
 
                 string cell = Invariant($"{Median(rounds.Select(r => r.RequestsPerSecond)):N0}");
+                int failed = rounds.Sum(r => r.Failed);
                 if (baseline is not null && run != baseline && baseline.Sweep.TryGetValue(count, out List<RoundResult>? baseRounds))
                 {
                     cell += Invariant($" ({Median(rounds.Zip(baseRounds, (v, b) => v.RequestsPerSecond / b.RequestsPerSecond)):F3})");
                 }
 
-                return cell;
+                return failed == 0 ? cell : Invariant($"{cell}, {failed} failed");
             });
             output.WriteLine($"| {run.Variant.Name} | {string.Join(" | ", cells)} |");
         }

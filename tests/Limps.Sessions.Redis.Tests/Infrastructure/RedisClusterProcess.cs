@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Limps.Sessions.LocalRedis;
+using Limps.Sessions.RedisProcesses;
 using StackExchange.Redis;
 
 namespace Limps.Sessions.Redis.Tests.Infrastructure;

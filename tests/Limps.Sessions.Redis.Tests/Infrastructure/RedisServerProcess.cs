@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Limps.Sessions.LocalRedis;
+using Limps.Sessions.RedisProcesses;
 
 namespace Limps.Sessions.Redis.Tests.Infrastructure;
 

@@ -1,4 +1,4 @@
-namespace Limps.Sessions.LocalRedis;
+namespace Limps.Sessions.RedisProcesses;
 
 /// <summary>
 /// Finds the Redis binaries the tests and benchmarks start themselves: <c>LIMPS_REDIS_SERVER</c> when set, then the

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Limps.Sessions.LocalRedis;
+namespace Limps.Sessions.RedisProcesses;
 
 /// <summary>Joins redis-server nodes started in cluster mode into one Redis Cluster with <c>redis-cli --cluster create</c>.</summary>
 internal static class RedisClusterCreate
@@ -41,9 +41,19 @@ internal static class RedisClusterCreate
     {
         Task<string> output = create.StandardOutput.ReadToEndAsync(cancellationToken);
         Task<string> errors = create.StandardError.ReadToEndAsync(cancellationToken);
-        await create.StandardInput.WriteLineAsync("yes").ConfigureAwait(false);
-        create.StandardInput.Close();
-        await create.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await create.StandardInput.WriteLineAsync("yes").ConfigureAwait(false);
+            create.StandardInput.Close();
+            await create.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Gave up waiting: a redis-cli left running would outlive whoever started it.
+            create.Kill();
+            throw;
+        }
+
         if (create.ExitCode != 0)
         {
             throw new InvalidOperationException(

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Limps.Sessions.LocalRedis;
+namespace Limps.Sessions.RedisProcesses;
 
 /// <summary>Picks loopback TCP ports that are free right now, for servers the tests and benchmarks start.</summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Limps.Sessions.LocalRedis;
+namespace Limps.Sessions.RedisProcesses;
 
 /// <summary>
 /// How every redis-server the tests and benchmarks start is started: on 127.0.0.1 only, in the foreground (stopped by

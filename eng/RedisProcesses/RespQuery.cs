@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Limps.Sessions.LocalRedis;
+namespace Limps.Sessions.RedisProcesses;
 
 /// <summary>
 /// One command to a Redis server on loopback over a fresh connection, without a client library: for asking a server
