@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Limps.Sessions.Redis;
 
 /// <summary>Request leases: one token each, chosen here, renewed while held, released by token.</summary>
-public sealed partial class RedisSessionRegistry
+public sealed partial class RedisSessionRegistry : IRedisLeaseReader
 {
     // The leases this replica holds, by token: what the heartbeat renews.
     private readonly ConcurrentDictionary<string, SessionId> _held = new(StringComparer.Ordinal);
@@ -59,30 +59,13 @@ public sealed partial class RedisSessionRegistry
             return ValueTask.FromResult(SessionLease.NotHeld(SessionLookup.NotFound));
         }
 
-        string token = _store.NextLeaseToken();
-        return LeaseForOwnerAsync(id, owner, token, _store.Requests.Lease(id, token, owner, cancellationToken));
+        return _store.Requests.Lease(this, id, _store.NextLeaseToken(), owner, cancellationToken);
     }
 
-    private async ValueTask<SessionLease> LeaseForOwnerAsync(SessionId id, string? owner, string token, Task<RedisResult> answer)
+    /// <inheritdoc />
+    SessionLease IRedisLeaseReader.Read(RedisQueuedLease lease, RedisResult answer)
     {
-        RedisResult result;
-        try
-        {
-            result = await answer.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RedisSessionStore.IsFailure(ex) || ex is OperationCanceledException)
-        {
-            // Redis may have opened the lease all the same: release it by its token in the background.
-            Defer(new PendingWrite(PendingWriteKind.Release, id, token));
-            if (ex is OperationCanceledException)
-            {
-                throw;
-            }
-
-            throw RedisSessionStore.Unavailable(ex);
-        }
-
-        var reply = (RedisResult[])result!;
+        var reply = (RedisResult[])answer!;
         switch ((long)reply[0])
         {
             case 1:
@@ -95,25 +78,33 @@ public sealed partial class RedisSessionRegistry
                 catch (JsonException)
                 {
                     // Stored metadata this library did not write: the caller sees the error, the lease is given back.
-                    Defer(new PendingWrite(PendingWriteKind.Release, id, token));
+                    Defer(new PendingWrite(PendingWriteKind.Release, lease.Id, lease.Token));
                     throw;
                 }
 
                 var info = new SessionInfo(
-                    id,
+                    lease.Id,
                     RedisSessionStore.FromMicros((long)reply[1]),
                     RedisSessionStore.FromMicros((long)reply[2]),
-                    owner,
+                    lease.Owner,
                     metadata);
-                return Held(id, token, SessionLookup.Active(info));
+                return Held(lease.Id, lease.Token, SessionLookup.Active(info));
             case 3:
                 return SessionLease.OwnerMismatch;
         }
 
-        SessionLookup lookup = Answer(id, reply);
+        SessionLookup lookup = Answer(lease.Id, reply);
 
         // An ended session of another owner: its tombstone tells only its owner.
-        return lookup.IsOwnedBy(owner) ? SessionLease.NotHeld(lookup) : SessionLease.OwnerMismatch;
+        return lookup.IsOwnedBy(lease.Owner) ? SessionLease.NotHeld(lookup) : SessionLease.OwnerMismatch;
+    }
+
+    /// <inheritdoc />
+    Exception IRedisLeaseReader.Failed(RedisQueuedLease lease, Exception failure)
+    {
+        // Redis may have opened the lease all the same: release it by its token in the background.
+        Defer(new PendingWrite(PendingWriteKind.Release, lease.Id, lease.Token));
+        return RedisSessionStore.IsFailure(failure) ? RedisSessionStore.Unavailable(failure) : failure;
     }
 
     /// <summary>The tokens of the leases this replica holds on a session (tests look at them in Redis).</summary>

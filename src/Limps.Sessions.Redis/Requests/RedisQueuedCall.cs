@@ -21,7 +21,7 @@ internal readonly record struct RedisQueuedCall(
     public bool IsHandover => ReleasedToken is not null;
 
     /// <summary>Whether nobody waits for this call's lease any more (its caller gave up before it was sent).</summary>
-    public bool IsAbandoned => Lease is { Task.IsCompleted: true };
+    public bool IsAbandoned => Lease is { IsCompleted: true };
 
     /// <summary>The token this call gives back: a release's own, a handover's released one; <see langword="null"/> for a lease.</summary>
     public string? GivenBack => IsRelease ? Token : ReleasedToken;

@@ -17,6 +17,9 @@ namespace Limps.Sessions.Redis;
 /// </remarks>
 internal sealed class RedisRequestLane
 {
+    // What a list grows to at its first call anyway.
+    private const int MinCapacity = 4;
+
     private readonly Lock _gate = new();
     private readonly RedisRequestQueue _queue;
     private List<RedisQueuedCall> _waiting = [];
@@ -83,7 +86,10 @@ internal sealed class RedisRequestLane
             }
 
             List<RedisQueuedCall> calls = _waiting;
-            _waiting = [];
+
+            // As many calls as this time wait for the next script under steady load: made at that size, the list is not
+            // grown call by call again.
+            _waiting = new List<RedisQueuedCall>(Math.Max(MinCapacity, calls.Count));
             _queue.Taken(calls.Count);
 
             // Not "_inFlight += Issue(...)": a script that fails at once calls Answered inside Issue, and the count read

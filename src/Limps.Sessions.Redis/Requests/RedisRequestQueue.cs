@@ -32,13 +32,17 @@ internal sealed class RedisRequestQueue
     /// </summary>
     public Action<SessionId, string, Exception>? ReleaseFailed { get; set; }
 
-    /// <summary>Queues an owner-checked lease; the task is its entry of the script's answer (the access script's short answer).</summary>
-    public Task<RedisResult> Lease(SessionId id, string token, string? owner, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues an owner-checked lease; <paramref name="reader"/> turns its entry of the script's answer (the access
+    /// script's short answer), or its failure, into what the returned task gives.
+    /// </summary>
+    public ValueTask<SessionLease> Lease(
+        IRedisLeaseReader reader, SessionId id, string token, string? owner, CancellationToken cancellationToken)
     {
-        var lease = new RedisQueuedLease();
+        var lease = new RedisQueuedLease(reader, id, token, owner);
         lease.CancelWith(cancellationToken);
         Add(id, new RedisQueuedCall(id, token, owner, 0, lease));
-        return lease.Task;
+        return lease.Pending;
     }
 
     /// <summary>Queues a release; nobody waits for it.</summary>
