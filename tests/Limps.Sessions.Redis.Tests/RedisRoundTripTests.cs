@@ -121,12 +121,62 @@ public class RedisRoundTripTests
             lease.IsHeld.Should().BeTrue();
         }
 
-        DataCommands().Should().Equal(["requests(b)", "requests(r,b,b,b)"], "one release and three leases, one script");
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 3))).Should().BeTrue();
+        DataCommands().Should().Equal(
+            ["requests(b)", "requests(b,b,b)", "requests(r)"],
+            "three leases in one script; the release waits one script more for a lease of its session, then goes");
         (await Direct().HashGetAsync(SessionKey(sessions[4].Id), "n")).Should().Be(0);
         foreach (SessionInfo session in sessions.Take(4))
         {
             (await Direct().HashGetAsync(SessionKey(session.Id), "n")).Should().Be(1);
         }
+    }
+
+    [Test]
+    public async Task A_release_kept_back_one_script_goes_with_its_sessions_next_lease_as_one_handover()
+    {
+        using RedisSessionRegistry registry = Registry();
+        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionInfo other = await registry.CreateAsync(owner: "alice");
+        (_, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, NodaTime.Duration.Zero, info);
+        Task<SessionLease> second = registry.BeginLeaseForOwnerAsync(other.Id, "alice").AsTask();
+
+        // The first script is answered; the second goes, and its own answer is held.
+        _proxy.ReleaseReplies();
+        _proxy.HoldReplies();
+        (await first).IsHeld.Should().BeTrue();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 2))).Should().BeTrue();
+        DataCommands().Should().Equal(["requests(b)", "requests(b)"], "the release waits one script more");
+
+        // The client's next request on the session comes while that script is on its way.
+        Task<SessionLease> again = registry.BeginLeaseForOwnerAsync(info.Id, "alice").AsTask();
+        _proxy.ReleaseReplies();
+        (await second).IsHeld.Should().BeTrue();
+        await using SessionLease lease = await again;
+
+        lease.IsHeld.Should().BeTrue();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 3))).Should().BeTrue();
+        DataCommands().Should().Equal(["requests(b)", "requests(b)", "requests(h)"], "the release and the next lease went as one call");
+        (await Direct().HashGetAsync(SessionKey(info.Id), "n")).Should().Be(1);
+    }
+
+    [Test]
+    public async Task A_release_kept_back_behind_leases_that_were_all_given_up_goes_at_once()
+    {
+        using RedisSessionRegistry registry = Registry();
+        SessionInfo other = await registry.CreateAsync(owner: "alice");
+        (SessionInfo info, Task<SessionLease> first) = await GiveALeaseBackBehindAScriptOnItsWayAsync(registry, NodaTime.Duration.Zero);
+        using var giveUp = new CancellationTokenSource();
+        Task<SessionLease> abandoned = registry.BeginLeaseForOwnerAsync(other.Id, "alice", giveUp.Token).AsTask();
+        await giveUp.CancelAsync();
+        await FluentActions.Awaiting(() => abandoned).Should().ThrowAsync<OperationCanceledException>();
+        _proxy.ReleaseReplies();
+
+        (await first).IsHeld.Should().BeTrue();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 2))).Should().BeTrue();
+        DataCommands().Should().Equal(["requests(b)", "requests(r)"], "nothing else went that would have sent it later");
+        (await Direct().HashGetAsync(SessionKey(info.Id), "n")).Should().Be(0);
+        (await Direct().HashGetAsync(SessionKey(other.Id), "n")).Should().Be(0, "the lease nobody waited for was never sent");
     }
 
     [Test]
@@ -311,13 +361,14 @@ public class RedisRoundTripTests
             .Should().BeTrue("the handover's release, kept for the heartbeat, reaches Redis once it answers again");
     }
 
-    // Alice's session, leased, and its lease given back after heldFor while a lease of another session is on its way
-    // with its reply held back: the release waits for the next script, and so does whatever the test sends next.
+    // Alice's session (a new one unless given), leased, and its lease given back after heldFor while a lease of another
+    // session is on its way with its reply held back: the release waits for the next script, and so does whatever the
+    // test sends next.
     // first is the lease on its way; the commands logged start with it.
     private async Task<(SessionInfo Info, Task<SessionLease> First)> GiveALeaseBackBehindAScriptOnItsWayAsync(
-        RedisSessionRegistry registry, NodaTime.Duration heldFor)
+        RedisSessionRegistry registry, NodaTime.Duration heldFor, SessionInfo? session = null)
     {
-        SessionInfo info = await registry.CreateAsync(owner: "alice");
+        SessionInfo info = session ?? await registry.CreateAsync(owner: "alice");
         SessionInfo blocker = await registry.CreateAsync(owner: "alice");
         SessionLease previous = await registry.BeginLeaseForOwnerAsync(info.Id, "alice");
         _proxy.Sent.Clear();

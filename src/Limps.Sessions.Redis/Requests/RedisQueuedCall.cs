@@ -11,8 +11,15 @@ namespace Limps.Sessions.Redis;
 /// <param name="ReleasedAt">When the released lease was given back, in µs rounded up (a release or handover only): the idle clock starts there.</param>
 /// <param name="Lease">The lease's answer, or <see langword="null"/> for a release.</param>
 /// <param name="ReleasedToken">The token a handover gives back before it leases (<see langword="null"/> otherwise).</param>
+/// <param name="KeptBack">Whether a release already waited one script longer for its session's next lease (it goes with the next one).</param>
 internal readonly record struct RedisQueuedCall(
-    SessionId Id, string Token, string? Owner, long ReleasedAt, RedisQueuedLease? Lease, string? ReleasedToken = null)
+    SessionId Id,
+    string Token,
+    string? Owner,
+    long ReleasedAt,
+    RedisQueuedLease? Lease,
+    string? ReleasedToken = null,
+    bool KeptBack = false)
 {
     /// <summary>Whether this call is a release.</summary>
     public bool IsRelease => Lease is null;

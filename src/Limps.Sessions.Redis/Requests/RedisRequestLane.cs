@@ -85,18 +85,64 @@ internal sealed class RedisRequestLane
                 return;
             }
 
-            List<RedisQueuedCall> calls = _waiting;
+            while (true)
+            {
+                List<RedisQueuedCall> calls = _waiting;
 
-            // As many calls as this time wait for the next script under steady load: made at that size, the list is not
-            // grown call by call again.
-            _waiting = new List<RedisQueuedCall>(Math.Max(MinCapacity, calls.Count));
-            _queue.Taken(calls.Count);
+                // As many calls as this time wait for the next script under steady load: made at that size, the list is
+                // not grown call by call again.
+                _waiting = new List<RedisQueuedCall>(Math.Max(MinCapacity, calls.Count));
+                if (!force)
+                {
+                    KeepBackReleases(calls, _waiting);
+                }
 
-            // Not "_inFlight += Issue(...)": a script that fails at once calls Answered inside Issue, and the count read
-            // before the call would lose that.
-            int issued = _queue.Issue(this, calls);
-            _inFlight += issued;
+                _queue.Taken(calls.Count);
+
+                // Not "_inFlight += Issue(...)": a script that fails at once calls Answered inside Issue, and the count
+                // read before the call would lose that.
+                int issued = _queue.Issue(this, calls);
+                _inFlight += issued;
+                if (issued > 0 || _inFlight > 0 || _waiting.Count == 0)
+                {
+                    return;
+                }
+
+                // Nothing went after all (every lease in it was given up meanwhile), so no answer will send the releases
+                // kept back: they go now.
+                force = true;
+            }
         }
+    }
+
+    // A client that waits for each answer gives its session's lease back and asks for the next one a moment later, often
+    // just after the script that would have carried both has gone. A release that has not waited yet therefore waits for
+    // the next script when something else goes now (whose answer sends the next one): the session's next lease then
+    // finds it and the two go as one handover (see TryHandOver). A release waits at most two scripts; it carries the
+    // instant it was given back (the idle clock starts there), and anything else this store sends goes after it
+    // (SendWaiting with force); until it arrives the session counts one lease more, as it would while its answer travels.
+    private static void KeepBackReleases(List<RedisQueuedCall> calls, List<RedisQueuedCall> kept)
+    {
+        if (!calls.Exists(call => !call.IsRelease || call.KeptBack))
+        {
+            return;
+        }
+
+        int sent = 0;
+        for (int i = 0; i < calls.Count; i++)
+        {
+            RedisQueuedCall call = calls[i];
+            if (call.IsRelease && !call.KeptBack)
+            {
+                kept.Add(call with { KeptBack = true });
+            }
+            else
+            {
+                calls[sent++] = call;
+            }
+        }
+
+        calls.RemoveRange(sent, calls.Count - sent);
     }
 
     /// <summary>
