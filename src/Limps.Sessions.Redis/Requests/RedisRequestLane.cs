@@ -185,7 +185,7 @@ internal sealed class RedisRequestLane
                 return false;
             }
 
-            _waiting[i] = lease with { ReleasedToken = waiting.Token, ReleasedAt = waiting.ReleasedAt };
+            _waiting[i] = lease with { GivenBack = waiting.GivenBack, ReleasedAt = waiting.ReleasedAt };
             return true;
         }
 

@@ -41,13 +41,13 @@ internal sealed class RedisRequestQueue
     {
         var lease = new RedisQueuedLease(reader, id, token, owner);
         lease.CancelWith(cancellationToken);
-        Add(id, new RedisQueuedCall(id, token, owner, 0, lease));
+        Add(id, new RedisQueuedCall(id, null, 0, lease));
         return lease.Pending;
     }
 
     /// <summary>Queues a release; nobody waits for it.</summary>
     public void Release(SessionId id, string token, long releasedAt) =>
-        Add(id, new RedisQueuedCall(id, token, null, releasedAt, null));
+        Add(id, new RedisQueuedCall(id, token, releasedAt, null));
 
     /// <summary>
     /// Sends every waiting call now, before the caller's own command: so a release reaches Redis before anything this
@@ -236,31 +236,31 @@ internal sealed class RedisRequestQueue
         for (int i = start; i < start + count; i++)
         {
             RedisQueuedCall call = calls[i];
-            if (call.IsRelease)
+            if (call.Lease is not { } lease)
             {
                 args[at++] = "r";
                 args[at++] = call.Id.ToString();
-                args[at++] = call.Token;
+                args[at++] = call.GivenBack;
                 args[at++] = call.ReleasedAt;
+                continue;
             }
-            else if (call.IsHandover)
+
+            if (call.IsHandover)
             {
                 args[at++] = "h";
                 args[at++] = call.Id.ToString();
-                args[at++] = call.ReleasedToken;
+                args[at++] = call.GivenBack;
                 args[at++] = call.ReleasedAt;
-                args[at++] = call.Token;
-                args[at++] = call.Owner is null ? 0 : 1;
-                args[at++] = call.Owner ?? string.Empty;
             }
             else
             {
                 args[at++] = "b";
                 args[at++] = call.Id.ToString();
-                args[at++] = call.Token;
-                args[at++] = call.Owner is null ? 0 : 1;
-                args[at++] = call.Owner ?? string.Empty;
             }
+
+            args[at++] = lease.Token;
+            args[at++] = lease.Owner is null ? 0 : 1;
+            args[at++] = lease.Owner ?? string.Empty;
         }
 
         return args;
