@@ -161,6 +161,32 @@ public class RedisScriptTests
     }
 
     [Test]
+    public async Task The_request_path_writes_and_answers_instants_as_exact_decimal_integers()
+    {
+        // Instants are microseconds since 1970 (16 digits), past what Lua prints exactly by itself (14 significant
+        // digits): every one must reach Redis and the caller digit for digit, never in exponent form or rounded.
+        SessionId id = SessionId.New();
+        await Create(id, "alice", "g", 10);
+        _clock.Advance(Duration.FromTicks(1_234_567_891));
+        // Activity is written rounded up to the microsecond (never earlier than it happened).
+        string leasedAt = RedisSessionStore.ToMicrosUp(_clock.GetCurrentInstant()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        RedisResult[] lease = await LeaseFor(id, "alice", "t1");
+
+        ((string?)lease[2]).Should().Be(leasedAt, "the short answer carries the lease's activity");
+        ((string?)await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(leasedAt);
+        ((string?)await _db.HashGetAsync(SessionKey(id), "l:t1")).Should().MatchRegex("^[0-9]{13}$", "a lease's expiry is Redis milliseconds");
+        TimeSpan ttl = new LimpsSessionsOptions().IdleTimeout + new RedisSessionStoreOptions().Grace;
+        (await _db.KeyTimeToLiveAsync(SessionKey(id))).Should().BeCloseTo(ttl, TimeSpan.FromSeconds(5), "the keys live to the idle deadline plus the grace");
+
+        _clock.Advance(Duration.FromTicks(7_654_321));
+        string releasedAt = RedisSessionStore.ToMicrosUp(_clock.GetCurrentInstant()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ((long)await Run(RedisScripts.Release, SessionKey(id), id.ToString(), "t1")).Should().Be(1);
+        ((string?)await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(releasedAt, "the release restarts the idle clock there");
+        ((string?)await _db.HashGetAsync(SessionKey(id), "n")).Should().Be("0");
+    }
+
+    [Test]
     public async Task Renew_moves_on_the_tokens_still_there_and_answers_how_many()
     {
         SessionId id = SessionId.New();

@@ -30,7 +30,7 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
     if not mine then
       if released_up then
         -- The release still happens, as it would have alone.
-        redis.call('HSET', key, 'n', h[3], 'a', fmt(h[2]))
+        redis.call('HSET', key, 'n', h[3], 'a', h[2])
         set_ttl(key, tonumber(h[1]), h[2], h[3])
       end
       return {3}
@@ -42,7 +42,7 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
   if mode == 't' then
     if now_up > s.a and now_up - s.a >= tol then
       s.a = now_up
-      redis.call('HSET', key, 'a', fmt(s.a))
+      redis.call('HSET', key, 'a', s.a)
       set_ttl(key, s.c, s.a, s.n)
     end
   elseif mode == 'b' then
@@ -50,7 +50,7 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
     -- renews lapses by itself. Writing the same token twice is harmless. One HSET writes the activity, the lease and
     -- the count as if the lease were new; it answers how many fields it added, so whether the token was new is known
     -- (a and, unless it was missing, n already exist), and a repeated token's count is put back.
-    local fields = {'l:' .. token, fmt(rnow_ms() + lease_ms), 'n', s.n + 1}
+    local fields = {'l:' .. token, rnow_ms() + lease_ms, 'n', s.n + 1}
     -- After a release its activity is written even when the lease's is not later.
     local write_a = released_up ~= nil
     if now_up > s.a then
@@ -59,7 +59,7 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
     end
     if write_a then
       fields[5] = 'a'
-      fields[6] = fmt(s.a)
+      fields[6] = s.a
     end
     local added = redis.call('HSET', key, unpack(fields))
     if not n_stored then added = added - 1 end
@@ -75,7 +75,7 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
   if short == '1' then
     -- The short answer of an owner-checked lease, the request path's: the caller knows the owner (the same as its own)
     -- and needs no incarnation.
-    return {1, fmt(s.c), fmt(s.a), s.m or ''}
+    return {1, s.c, s.a, s.m or ''}
   end
   local live = answer_live(s)
   if handles == '1' then

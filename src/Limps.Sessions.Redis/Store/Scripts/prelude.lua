@@ -54,5 +54,5 @@ local function set_ttl(key, c, a, n)
   local ms = math.ceil((dl - now_dn) / 1000)
   if ms < 0 then ms = 0 end
   if n > 0 and ms < lease_ms then ms = lease_ms end
-  redis.call('PEXPIRE', key, fmt(ms + grace_ms))
+  redis.call('PEXPIRE', key, ms + grace_ms)
 end

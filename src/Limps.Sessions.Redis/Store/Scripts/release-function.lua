@@ -11,7 +11,7 @@ local function release(id, token, at_up)
   if n < 0 then n = 0 end
   local a = tonumber(h[2])
   if at_up > a then a = at_up end
-  redis.call('HSET', key, 'n', n, 'a', fmt(a))
+  redis.call('HSET', key, 'n', n, 'a', a)
   set_ttl(key, tonumber(h[1]), a, n)
   return 1
 end
