@@ -145,7 +145,7 @@ end
 local function answer_live(s)
   local has_owner = 0
   if s.o then has_owner = 1 end
-  return {1, fmt(s.c), fmt(s.a), s.o or '', has_owner, s.m or '', s.g}
+  return {1, s.c, s.a, s.o or '', has_owner, s.m or '', s.g}
 end
 
 -- An owner travels as two values: the owner ('' when none) and 1 or 0 for whether there is one.

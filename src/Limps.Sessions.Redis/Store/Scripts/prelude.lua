@@ -12,6 +12,10 @@ local life = tonumber(ARGV[5])
 local grace_ms = tonumber(ARGV[8])
 local lease_ms = tonumber(ARGV[13])
 
+-- An integral number as a string, for text built here (an announcement) and the colder scripts. Lua's own tostring
+-- keeps 14 digits and instants have 16, so it is never used for numbers. The request path passes its numbers to
+-- redis.call and returns them as they are instead: redis-server writes an integral number exactly (and answers it as
+-- an integer), which costs a fraction of string.format's microsecond per number on Redis's one thread.
 local function fmt(n) return string.format('%.0f', n) end
 local function skey(id) return B .. id .. ':s' end
 

@@ -2,7 +2,7 @@
 local key = skey(ARGV[14])
 local h = redis.call('HMGET', key, 'c', 'a', 'n')
 if not h[1] then return 0 end
-local until_ms = fmt(rnow_ms() + lease_ms)
+local until_ms = rnow_ms() + lease_ms
 local renewed = 0
 for i = 15, #ARGV do
   local f = 'l:' .. ARGV[i]

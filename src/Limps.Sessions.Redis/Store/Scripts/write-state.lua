@@ -16,6 +16,6 @@ local cur = redis.call('HMGET', key, 'st', 'sv')
 if (cur[2] or '0') ~= ARGV[15] then return {4, cur[1] or '', cur[2] or '0'} end
 local v = (tonumber(cur[2]) or 0) + 1
 if now_up > s.a then s.a = now_up end
-redis.call('HSET', key, 'st', ARGV[16], 'sv', fmt(v), 'a', fmt(s.a))
+redis.call('HSET', key, 'st', ARGV[16], 'sv', v, 'a', s.a)
 set_ttl(key, s.c, s.a, s.n)
-return {1, fmt(v)}
+return {1, v}
