@@ -137,8 +137,22 @@ public sealed class RedisClusterProcess : IAsyncDisposable
         throw new InvalidOperationException("No node could say which master serves the key.");
     }
 
-    /// <summary>The ports of the replicas of a master.</summary>
-    public async Task<int[]> ReplicasOfAsync(int masterPort)
+    /// <summary>
+    /// The port of a master's one replica, once the master's own view of the cluster lists it: right after the cluster
+    /// forms, a master hears of its replica by gossip a moment later.
+    /// </summary>
+    public async Task<int> ReplicaOfAsync(int masterPort)
+    {
+        int[] replicas = [];
+        if (!await Eventually.TrueAsync(async () => (replicas = await ReplicasOfAsync(masterPort)).Length == 1))
+        {
+            throw new InvalidOperationException($"The master on port {masterPort} lists {replicas.Length} replicas, not one.");
+        }
+
+        return replicas[0];
+    }
+
+    private async Task<int[]> ReplicasOfAsync(int masterPort)
     {
         string nodes = await QueryAsync(masterPort, "CLUSTER", "NODES") ?? string.Empty;
         string? masterId = nodes.Split('\n').Select(line => line.Split(' '))
