@@ -1,4 +1,5 @@
 using System.Net;
+using Limps.Sessions.Redis.Tests.Handles;
 using Limps.Sessions.Redis.Tests.Infrastructure;
 using NodaTime.Testing;
 using StackExchange.Redis;
@@ -16,6 +17,7 @@ public class RedisRoundTripTests
     private ConnectionMultiplexer _connection = null!;
     private FakeClock _clock = null!;
     private string _prefix = null!;
+    private readonly List<RedisHandleStore<Basket>> _handleStores = [];
 
     [SetUp]
     public async Task SetUp()
@@ -37,6 +39,12 @@ public class RedisRoundTripTests
     public async Task TearDown()
     {
         _proxy.ReleaseReplies();
+        foreach (RedisHandleStore<Basket> store in _handleStores)
+        {
+            store.Dispose();
+        }
+
+        _handleStores.Clear();
         await _connection.DisposeAsync();
         await _proxy.DisposeAsync();
     }
@@ -355,6 +363,90 @@ public class RedisRoundTripTests
             .Should().BeTrue("the handover's release, kept for the heartbeat, reaches Redis once it answers again");
     }
 
+    [Test]
+    public async Task Handle_uses_made_while_a_request_script_is_on_its_way_go_together_in_the_next_one_each_for_its_own_caller()
+    {
+        RedisHandleStore<Basket> store = HandleStore();
+        string first = await store.CreateAsync(Basket.Of("apple"), "alice");
+        string second = await store.CreateAsync(Basket.Of("pear"), "alice");
+        string bobs = await store.CreateAsync(Basket.Of("plum"), "bob");
+        string targeted = await store.CreateAsync(Basket.Of("fig"), "alice");
+        string revoked = await store.CreateAsync(Basket.Empty, "alice");
+        await store.EndAsync(revoked, new RevokedReason());
+        _clock.Advance(NodaTime.Duration.FromMinutes(1));
+        RedisValue secondActive = await Direct().HashGetAsync(HandleKey(store, second), "a");
+        RedisValue targetedActive = await Direct().HashGetAsync(HandleKey(store, targeted), "a");
+        _proxy.Sent.Clear();
+
+        _proxy.HoldReplies();
+        Task<Basket> waitedFor = store.UseAsync(first, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<Basket> alices = store.UseAsync(second, "alice").AsTask();
+        Task<Basket> mallorys = store.UseAsync(targeted, "mallory").AsTask();
+        Task<Basket> ended = store.UseAsync(revoked, "alice").AsTask();
+        Task<Basket> bob = store.UseAsync(bobs, "bob").AsTask();
+        DataCommands().Should().Equal(["requests(u)"], "the others wait while the first script is on its way");
+        _proxy.ReleaseReplies();
+
+        (await waitedFor).Items.Should().Equal("apple");
+        (await mallorys.ContinueWith(t => t.Exception!.InnerException, TaskScheduler.Default))
+            .Should().BeOfType<HandleUnavailableException>().Which.Code.Should().Be(HandleErrorCodes.NotFound, "another user's basket reads as unknown");
+        (await Direct().HashGetAsync(HandleKey(store, targeted), "a")).Should().Be(targetedActive, "another user's use left it untouched");
+        (await alices).Items.Should().Equal("pear");
+        (await FluentActions.Awaiting(() => ended).Should().ThrowAsync<HandleUnavailableException>())
+            .Which.Reason.Should().Be(new RevokedReason());
+        (await bob).Items.Should().Equal("plum");
+        DataCommands().Should().Equal(["requests(u)", "requests(u,u,u,u)"], "four uses in one script");
+        (await Direct().HashGetAsync(HandleKey(store, second), "a")).Should().NotBe(secondActive, "its owner's use recorded activity");
+    }
+
+    [Test]
+    public async Task A_handle_use_given_up_while_it_waits_is_never_sent_and_one_that_fails_in_a_shared_script_fails_alone()
+    {
+        RedisHandleStore<Basket> store = HandleStore();
+        string blocker = await store.CreateAsync(Basket.Of("apple"), "alice");
+        string fine = await store.CreateAsync(Basket.Of("pear"), "alice");
+        string broken = await store.CreateAsync(Basket.Of("plum"), "alice");
+        // Something other than this library wrote a value of another type at the basket's key.
+        await Direct().KeyDeleteAsync(HandleKey(store, broken));
+        await Direct().StringSetAsync(HandleKey(store, broken), "not a hash");
+        _proxy.Sent.Clear();
+
+        _proxy.HoldReplies();
+        Task<Basket> first = store.UseAsync(blocker, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        using (var giveUp = new CancellationTokenSource())
+        {
+            Task<Basket> abandoned = store.UseAsync(fine, "alice", giveUp.Token).AsTask();
+            await giveUp.CancelAsync();
+            await FluentActions.Awaiting(() => abandoned).Should().ThrowAsync<OperationCanceledException>("its caller gave up before it was sent");
+        }
+
+        Task<Basket> failing = store.UseAsync(broken, "alice").AsTask();
+        Task<Basket> passing = store.UseAsync(fine, "alice").AsTask();
+        _proxy.ReleaseReplies();
+
+        (await first).Items.Should().Equal("apple");
+        (await passing).Items.Should().Equal(["pear"], "the other use in the same script is answered as if it had gone alone");
+        (await FluentActions.Awaiting(() => failing).Should().ThrowAsync<SessionStoreUnavailableException>())
+            .Which.Message.Should().Contain("WRONGTYPE").And.NotContain(broken);
+        DataCommands().Should().Equal(["requests(u)", "requests(u,u)"], "the use given up is not in the second script");
+    }
+
+    [Test]
+    public async Task A_handle_use_in_a_script_Redis_does_not_answer_in_time_fails_as_the_store_being_unavailable()
+    {
+        RedisHandleStore<Basket> store = HandleStore(operationTimeout: TimeSpan.FromMilliseconds(250));
+        string basket = await store.CreateAsync(Basket.Of("apple"), "alice");
+
+        _proxy.HoldReplies();
+        await FluentActions.Awaiting(async () => await store.UseAsync(basket, "alice"))
+            .Should().ThrowAsync<SessionStoreUnavailableException>();
+        _proxy.ReleaseReplies();
+
+        (await store.UseAsync(basket, "alice")).Items.Should().Equal(["apple"], "the lane goes on once Redis answers again");
+    }
+
     // Alice's lease of a session, given up by its caller while it waits in the lane (behind a script whose replies are
     // held back): it fails at once with the cancellation.
     private static async Task GiveUpALeaseWhileItWaitsAsync(RedisSessionRegistry registry, SessionId id)
@@ -415,6 +507,23 @@ public class RedisRoundTripTests
 
         return new RedisSessionRegistry(_connection, new LimpsSessionsOptions(), options, clock ?? _clock);
     }
+
+    // A basket store on the connection through the proxy, in this test's key space.
+    private RedisHandleStore<Basket> HandleStore(TimeSpan? operationTimeout = null)
+    {
+        var options = new RedisSessionStoreOptions { KeyPrefix = _prefix };
+        if (operationTimeout is { } timeout)
+        {
+            options.OperationTimeout = timeout;
+        }
+
+        var store = new RedisHandleStore<Basket>(_connection, HandleStoreHarness.BasketOptions(), HandleJsonContext.Default.Basket, options, _clock);
+        _handleStores.Add(store);
+        return store;
+    }
+
+    private static RedisKey HandleKey(RedisHandleStore<Basket> store, string handle) =>
+        new RedisKeys(store.KeyPrefix).Session(SessionId.Parse(handle));
 
     private static IDatabase Direct() => RedisTestServer.Connection.GetDatabase();
 

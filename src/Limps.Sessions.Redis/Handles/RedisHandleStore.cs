@@ -22,10 +22,11 @@ namespace Limps.Sessions.Redis;
 /// registry's.
 /// </para>
 /// <para>
-/// Costs: a use is one round trip (one script checks the owner, records activity and returns the state). An update is
-/// two: a use, then a compare-and-set of the state on its version; when another update came first, the answer carries
-/// the newer state and the update function runs again on it, so no update is lost. An update takes no lease: if the
-/// handle's deadline passes between the two, the write answers that it expired.
+/// Costs: a use is one round trip (one script checks the owner, records activity and returns the state; uses made
+/// while one is on its way share the next script, as sessions' leases do). An update is two: a use, then a
+/// compare-and-set of the state on its version; when another update came first, the answer carries the newer state and
+/// the update function runs again on it, so no update is lost. An update takes no lease: if the handle's deadline
+/// passes between the two, the write answers that it expired.
 /// </para>
 /// <para>
 /// The per-owner cap is exact across replicas (and shards): each owner's live handles are kept in an index that the

@@ -4,29 +4,21 @@ namespace Limps.Sessions.Redis;
 
 /// <summary>
 /// What a handle store needs beyond the session operations, each one script: a use that checks the owner, touches and
-/// returns the state; a compare-and-set of the state; an end for the owner only; the owner's index of live handles.
+/// returns the state (a call of the request queue's script); a compare-and-set of the state; an end for the owner only;
+/// the owner's index of live handles.
 /// </summary>
-public sealed partial class RedisSessionRegistry
+public sealed partial class RedisSessionRegistry : IRedisUseReader
 {
     /// <summary>
     /// Looks a handle up for one owner, records activity and reads its state, in one round trip. Another owner's live
-    /// handle is left untouched.
+    /// handle is left untouched. A tool uses its handle on every call, so the use waits in the store's request queue and
+    /// goes with the other uses of its shard in one script (see <see cref="RedisRequestQueue"/>).
     /// </summary>
-    internal async ValueTask<StateRead> UseForOwnerAsync(SessionId id, string? owner, CancellationToken cancellationToken)
-    {
-        RedisValue[] args = _store.Arguments(id, 8);
-        args[RedisSessionStore.Own(0)] = id.ToString();
-        args[RedisSessionStore.Own(1)] = "t";
-        args[RedisSessionStore.Own(2)] = _store.TouchToleranceMicros;
-        args[RedisSessionStore.Own(3)] = string.Empty;
-        args[RedisSessionStore.Own(4)] = "c";
-        args[RedisSessionStore.Own(5)] = owner is null ? 0 : 1;
-        args[RedisSessionStore.Own(6)] = owner ?? string.Empty;
-        args[RedisSessionStore.Own(7)] = "1";
-        var reply = (RedisResult[])(await _store.EvaluateAsync(
-            RedisScripts.Access, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
-        return Read(id, owner, reply);
-    }
+    internal ValueTask<StateRead> UseForOwnerAsync(SessionId id, string? owner, CancellationToken cancellationToken) =>
+        _store.Requests.Use(this, id, owner, _store.TouchToleranceMicros, cancellationToken);
+
+    /// <inheritdoc />
+    StateRead IRedisUseReader.Read(RedisQueuedUse use, RedisResult answer) => Read(use.Id, use.Owner, (RedisResult[])answer!);
 
     /// <summary>
     /// Writes a handle's new state if no other update came since <paramref name="expectedVersion"/> was read. A conflict

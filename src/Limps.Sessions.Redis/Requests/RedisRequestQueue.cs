@@ -3,12 +3,13 @@ using StackExchange.Redis;
 namespace Limps.Sessions.Redis;
 
 /// <summary>
-/// The request path of one store: the owner-checked lease every HTTP request opens and the release that ends it, sent
-/// to Redis together per shard in one request script (<see cref="RedisScripts.Requests"/>), one lane per shard.
+/// The request path of one store: the owner-checked lease every HTTP request opens and the release that ends it, and
+/// the owner-checked use of a handle a tool makes, sent to Redis together per shard in one request script
+/// (<see cref="RedisScripts.Requests"/>), one lane per shard.
 /// </summary>
 /// <remarks>
-/// A lease is still one round trip for its request and its release is still not waited for; what changes is that the
-/// calls of several requests share one script, one command on the connection and one reply. Each call in a script
+/// A lease or a use is still one round trip for its caller and a release is still not waited for; what changes is that
+/// the calls of several requests share one script, one command on the connection and one reply. Each call in a script
 /// succeeds or fails on its own; a script that fails (Redis unreachable, too late) fails every call it carried, and
 /// the calls that waited behind it.
 /// </remarks>
@@ -45,6 +46,19 @@ internal sealed class RedisRequestQueue
         return lease.Pending;
     }
 
+    /// <summary>
+    /// Queues an owner-checked use of a handle (look-up, activity, state); <paramref name="reader"/> turns its entry of the
+    /// script's answer (the access script's answer with the state) into what the returned task gives.
+    /// </summary>
+    public ValueTask<StateRead> Use(
+        IRedisUseReader reader, SessionId id, string? owner, long touchToleranceMicros, CancellationToken cancellationToken)
+    {
+        var use = new RedisQueuedUse(reader, id, owner, touchToleranceMicros);
+        use.CancelWith(cancellationToken);
+        Add(id, new RedisQueuedCall(id, null, 0, use));
+        return use.Pending;
+    }
+
     /// <summary>Queues a release; nobody waits for it.</summary>
     public void Release(SessionId id, string token, long releasedAt) =>
         Add(id, new RedisQueuedCall(id, token, releasedAt, null));
@@ -76,8 +90,8 @@ internal sealed class RedisRequestQueue
     /// </summary>
     internal int Issue(RedisRequestLane lane, List<RedisQueuedCall> calls)
     {
-        // A lease whose caller gave up before it was sent is left out (the caller releases its token anyway); a handover's
-        // release still goes.
+        // A lease or use whose caller gave up before it was sent is left out (the caller releases a lease's token anyway);
+        // a handover's release still goes.
         for (int i = 0; i < calls.Count; i++)
         {
             if (calls[i] is { IsAbandoned: true, IsHandover: true } handover)
@@ -175,13 +189,13 @@ internal sealed class RedisRequestQueue
             {
                 Fail(call, new RedisServerException((string?)message ?? "The request script failed."));
             }
-            else if (call.Lease is { } lease)
+            else if (call.Waiter is not null)
             {
-                // Each lease's caller carries on with the rest of its request: all but the last on the thread pool,
-                // so they run side by side; the last one here, on this thread, which has nothing else to do.
+                // Each caller carries on with the rest of its request: all but the last on the thread pool, so they
+                // run side by side; the last one here, on this thread, which has nothing else to do.
                 if (last >= 0)
                 {
-                    calls[start + last].Lease!.AnswerLater(answers[last]);
+                    calls[start + last].Waiter!.AnswerLater(answers[last]);
                 }
 
                 last = i;
@@ -190,7 +204,7 @@ internal sealed class RedisRequestQueue
 
         if (last >= 0)
         {
-            calls[start + last].Lease!.Answer(answers[last]);
+            calls[start + last].Waiter!.Answer(answers[last]);
         }
     }
 
@@ -204,7 +218,7 @@ internal sealed class RedisRequestQueue
 
     private void Fail(in RedisQueuedCall call, Exception failure)
     {
-        call.Lease?.Fail(failure);
+        call.Waiter?.Fail(failure);
         if (call.GivenBack is not { } token)
         {
             return;
@@ -236,6 +250,16 @@ internal sealed class RedisRequestQueue
         for (int i = start; i < start + count; i++)
         {
             RedisQueuedCall call = calls[i];
+            if (call.Use is { } use)
+            {
+                args[at++] = "u";
+                args[at++] = call.Id.ToString();
+                args[at++] = use.TouchToleranceMicros;
+                args[at++] = use.Owner is null ? 0 : 1;
+                args[at++] = use.Owner ?? string.Empty;
+                continue;
+            }
+
             if (call.Lease is not { } lease)
             {
                 args[at++] = "r";

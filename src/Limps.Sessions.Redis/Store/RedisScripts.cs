@@ -44,11 +44,13 @@ internal static class RedisScripts
 
     /// <summary>
     /// The request path's calls to one shard, sent together (see <see cref="RedisRequestQueue"/>): owner-checked leases
-    /// (with the short answer of <see cref="Access"/>) and releases. ARGV 14 how many calls, then per call
+    /// (with the short answer of <see cref="Access"/>), releases and handles' uses. ARGV 14 how many calls, then per call
     /// <c>b</c>, id, token, has owner (1/0), owner for a lease; <c>r</c>, id, token, released at (µs) for a release;
     /// <c>h</c>, id, released token, released at, token, has owner, owner for a handover (a session's release and its
-    /// next lease in one, with the outcome of both). Answers one entry per call in order: <see cref="Access"/>'s or
-    /// <see cref="Release"/>'s answer (a handover's is its lease's), or {-1, message} when that call alone failed.
+    /// next lease in one, with the outcome of both); <c>u</c>, id, touch write tolerance (µs), has owner, owner for a
+    /// handle's use (<see cref="Access"/>'s touch with the state). Answers one entry per call in order:
+    /// <see cref="Access"/>'s or <see cref="Release"/>'s answer (a handover's is its lease's), or {-1, message} when that
+    /// call alone failed.
     /// </summary>
     public static readonly RedisScript Requests = Load("requests");
 

@@ -187,15 +187,15 @@ public class RedisHandleStoreTests
 
         proxy.Sent.Clear();
         (await store.UseAsync(handle, Alice)).Items.Should().Equal("apple");
-        Scripts().Should().Equal(["access"], "owner check, touch and state in one script");
+        Scripts().Should().Equal(["requests"], "owner check, touch and state in one call of the request script");
 
         proxy.Sent.Clear();
         await store.UpdateAsync(handle, Alice, b => b.Add("pear"));
-        Scripts().Should().Equal(["access", "write-state"]);
+        Scripts().Should().Equal(["requests", "write-state"]);
 
         proxy.Sent.Clear();
         await FluentActions.Awaiting(async () => await store.UseAsync(handle, "user:mallory")).Should().ThrowAsync<HandleUnavailableException>();
-        Scripts().Should().Equal(["access"]);
+        Scripts().Should().Equal(["requests"]);
     }
 
     [Test]
