@@ -187,6 +187,26 @@ public class RedisScriptTests
     }
 
     [Test]
+    public async Task A_handle_use_answers_its_state_and_version_short_to_its_owner_and_in_full_otherwise()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, owner: "alice", incarnation: "g1", max: 10);
+        await _db.HashSetAsync(SessionKey(id), [new HashEntry("st", "{\"items\":[\"apple\"]}"), new HashEntry("sv", 3)]);
+        string created = Micros(TestTime.Start).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // ARGV 18-22: owner check, has owner, owner, handles, short answer.
+        var forOwner = (RedisResult[])(await Run(RedisScripts.Access, SessionKey(id), id.ToString(), "t", 0, string.Empty, "c", 1, "alice", 1, 1))!;
+        forOwner.Select(r => (string?)r).Should().Equal(["1", created, created, "{\"items\":[\"apple\"]}", "3"],
+            "the request path's use: created, last active, state, version; the owner is the caller's");
+
+        var full = (RedisResult[])(await Run(RedisScripts.Access, SessionKey(id), id.ToString(), "t", 0, string.Empty, "c", 1, "alice", 1, 0))!;
+        full.Select(r => (string?)r).Should().Equal(["1", created, created, "alice", "1", string.Empty, "g1", "{\"items\":[\"apple\"]}", "3"]);
+
+        var foreign = (RedisResult[])(await Run(RedisScripts.Access, SessionKey(id), id.ToString(), "t", 0, string.Empty, "c", 1, "mallory", 1, 1))!;
+        foreign.Select(r => (long)r).Should().Equal([3L], "another owner's handle: no state");
+    }
+
+    [Test]
     public async Task Renew_moves_on_the_tokens_still_there_and_answers_how_many()
     {
         SessionId id = SessionId.New();

@@ -18,7 +18,20 @@ public sealed partial class RedisSessionRegistry : IRedisUseReader
         _store.Requests.Use(this, id, owner, _store.TouchToleranceMicros, cancellationToken);
 
     /// <inheritdoc />
-    StateRead IRedisUseReader.Read(RedisQueuedUse use, RedisResult answer) => Read(use.Id, use.Owner, (RedisResult[])answer!);
+    StateRead IRedisUseReader.Read(RedisQueuedUse use, RedisResult answer)
+    {
+        var reply = (RedisResult[])answer!;
+        if ((long)reply[0] != 1)
+        {
+            return Read(use.Id, use.Owner, reply);
+        }
+
+        // The short answer {1, created, last active, state, version}: the owner is the caller's, the script compared it;
+        // handles have no metadata.
+        var info = new SessionInfo(
+            use.Id, RedisSessionStore.FromMicros((long)reply[1]), RedisSessionStore.FromMicros((long)reply[2]), use.Owner, null);
+        return new StateRead(SessionLookup.Active(info), false, (byte[]?)reply[3], (long)reply[4]);
+    }
 
     /// <summary>
     /// Writes a handle's new state if no other update came since <paramref name="expectedVersion"/> was read. A conflict

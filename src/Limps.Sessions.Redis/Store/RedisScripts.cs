@@ -32,7 +32,7 @@ internal static class RedisScripts
     /// {2, reason, description, expired at, last active, recorded, ended by this call, owner, has owner} ended,
     /// {3} another owner's live session, left untouched. With 21 <c>1</c> (handles), a live answer ends with the state
     /// JSON and its version; with 22 <c>1</c> (an owner-checked caller), a live answer is {1, created, last active,
-    /// metadata} only.
+    /// metadata} only, or with handles {1, created, last active, state JSON, version}.
     /// </summary>
     public static readonly RedisScript Access = Load("access");
 
@@ -48,7 +48,7 @@ internal static class RedisScripts
     /// <c>b</c>, id, token, has owner (1/0), owner for a lease; <c>r</c>, id, token, released at (µs) for a release;
     /// <c>h</c>, id, released token, released at, token, has owner, owner for a handover (a session's release and its
     /// next lease in one, with the outcome of both); <c>u</c>, id, touch write tolerance (µs), has owner, owner for a
-    /// handle's use (<see cref="Access"/>'s touch with the state). Answers one entry per call in order:
+    /// handle's use (<see cref="Access"/>'s touch, short answer with the state). Answers one entry per call in order:
     /// <see cref="Access"/>'s or <see cref="Release"/>'s answer (a handover's is its lease's), or {-1, message} when that
     /// call alone failed.
     /// </summary>

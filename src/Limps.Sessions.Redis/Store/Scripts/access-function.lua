@@ -1,5 +1,5 @@
 -- The access of one session, as a function: the access script calls it once with its arguments, the request script
--- once per lease it carries. Arguments as the access script's ARGV 14-22 (see RedisScripts.Access): id, mode, touch
+-- once per lease and handle use it carries. Arguments as the access script's ARGV 14-22 (see RedisScripts.Access): id, mode, touch
 -- write tolerance, lease token, 'c' to check the owner, has owner, owner, '1' for handles, '1' for the short answer.
 -- released_up (the request script's handover only, else nil): the caller has just deleted one lease field of this
 -- session, a lease given back at that instant (µs). The release's count and activity are then applied to what this
@@ -7,8 +7,14 @@
 -- commands.
 local function access(id, mode, tol, token, check, has_owner, owner, handles, short, released_up)
   local key = skey(id)
-  -- One read of the session serves the owner check and the visit.
-  local h = redis.call('HMGET', key, 'c', 'a', 'n', 'o', 'm', 'g')
+  -- One read of the session serves the owner check and the visit, and a handle's answer its state and version
+  -- (h[7], h[8]; nothing below writes them).
+  local h
+  if handles == '1' then
+    h = redis.call('HMGET', key, 'c', 'a', 'n', 'o', 'm', 'g', 'st', 'sv')
+  else
+    h = redis.call('HMGET', key, 'c', 'a', 'n', 'o', 'm', 'g')
+  end
   -- Whether the count field exists in the hash (a lease's HSET below counts the fields it adds). A missing field
   -- reads as false.
   local n_stored = h[3] and true or false
@@ -73,16 +79,17 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
     set_ttl(key, s.c, s.a, s.n)
   end
   if short == '1' then
-    -- The short answer of an owner-checked lease, the request path's: the caller knows the owner (the same as its own)
-    -- and needs no incarnation.
+    -- The short answers of the request path, owner-checked: the caller knows the owner (the same as its own) and needs
+    -- no incarnation. A lease's carries the metadata; a handle use's the state and its version instead (handles have
+    -- no metadata), so a use is one round trip.
+    if handles == '1' then return {1, s.c, s.a, h[7] or '', h[8] or '0'} end
     return {1, s.c, s.a, s.m or ''}
   end
   local live = answer_live(s)
   if handles == '1' then
     -- Handles: the state and its version travel with the answer, so a use is one round trip.
-    local st = redis.call('HMGET', key, 'st', 'sv')
-    live[#live + 1] = st[1] or ''
-    live[#live + 1] = st[2] or '0'
+    live[#live + 1] = h[7] or ''
+    live[#live + 1] = h[8] or '0'
   end
   return live
 end
