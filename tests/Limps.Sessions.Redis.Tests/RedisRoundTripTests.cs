@@ -13,11 +13,11 @@ namespace Limps.Sessions.Redis.Tests;
 [CancelAfter(60_000)]
 public class RedisRoundTripTests
 {
+    private readonly List<RedisHandleStore<Basket>> _handleStores = [];
     private DelayingRedisProxy _proxy = null!;
     private ConnectionMultiplexer _connection = null!;
     private FakeClock _clock = null!;
     private string _prefix = null!;
-    private readonly List<RedisHandleStore<Basket>> _handleStores = [];
 
     [SetUp]
     public async Task SetUp()
@@ -389,8 +389,8 @@ public class RedisRoundTripTests
         _proxy.ReleaseReplies();
 
         (await waitedFor).Items.Should().Equal("apple");
-        (await mallorys.ContinueWith(t => t.Exception!.InnerException, TaskScheduler.Default))
-            .Should().BeOfType<HandleUnavailableException>().Which.Code.Should().Be(HandleErrorCodes.NotFound, "another user's basket reads as unknown");
+        (await FluentActions.Awaiting(() => mallorys).Should().ThrowAsync<HandleUnavailableException>())
+            .Which.Code.Should().Be(HandleErrorCodes.NotFound, "another user's basket reads as unknown");
         (await Direct().HashGetAsync(HandleKey(store, targeted), "a")).Should().Be(targetedActive, "another user's use left it untouched");
         (await alices).Items.Should().Equal("pear");
         (await FluentActions.Awaiting(() => ended).Should().ThrowAsync<HandleUnavailableException>())
