@@ -15,7 +15,7 @@ public sealed partial class RedisSessionRegistry : IRedisUseReader
     /// goes with the other uses of its shard in one script (see <see cref="RedisRequestQueue"/>).
     /// </summary>
     internal ValueTask<StateRead> UseForOwnerAsync(SessionId id, string? owner, CancellationToken cancellationToken) =>
-        _store.Requests.Use(this, id, owner, _store.TouchToleranceMicros, cancellationToken);
+        _store.Requests.Use(this, id, owner, cancellationToken);
 
     /// <inheritdoc />
     StateRead IRedisUseReader.Read(RedisQueuedUse use, RedisResult answer)

@@ -10,19 +10,15 @@ internal sealed class RedisQueuedUse : RedisQueuedResult<StateRead>
 {
     private readonly IRedisUseReader _reader;
 
-    public RedisQueuedUse(IRedisUseReader reader, SessionId id, string? owner, long touchToleranceMicros)
+    public RedisQueuedUse(IRedisUseReader reader, SessionId id, string? owner)
         : base(id)
     {
         _reader = reader;
         Owner = owner;
-        TouchToleranceMicros = touchToleranceMicros;
     }
 
     /// <summary>Gets the caller (<see langword="null"/>: none); another owner's handle reads as unknown and is left untouched.</summary>
     public string? Owner { get; }
-
-    /// <summary>Gets how far activity must have moved before the use writes it, in µs.</summary>
-    public long TouchToleranceMicros { get; }
 
     /// <inheritdoc />
     protected override StateRead Read(RedisResult answer) => _reader.Read(this, answer);

@@ -50,10 +50,9 @@ internal sealed class RedisRequestQueue
     /// Queues an owner-checked use of a handle (look-up, activity, state); <paramref name="reader"/> turns its entry of the
     /// script's answer (the access script's answer with the state) into what the returned task gives.
     /// </summary>
-    public ValueTask<StateRead> Use(
-        IRedisUseReader reader, SessionId id, string? owner, long touchToleranceMicros, CancellationToken cancellationToken)
+    public ValueTask<StateRead> Use(IRedisUseReader reader, SessionId id, string? owner, CancellationToken cancellationToken)
     {
-        var use = new RedisQueuedUse(reader, id, owner, touchToleranceMicros);
+        var use = new RedisQueuedUse(reader, id, owner);
         use.CancelWith(cancellationToken);
         Add(id, new RedisQueuedCall(id, null, 0, use));
         return use.Pending;
@@ -254,7 +253,7 @@ internal sealed class RedisRequestQueue
             {
                 args[at++] = "u";
                 args[at++] = call.Id.ToString();
-                args[at++] = use.TouchToleranceMicros;
+                args[at++] = _store.TouchToleranceMicros;
                 args[at++] = use.Owner is null ? 0 : 1;
                 args[at++] = use.Owner ?? string.Empty;
                 continue;

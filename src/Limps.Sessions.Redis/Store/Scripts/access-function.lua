@@ -1,6 +1,7 @@
 -- The access of one session, as a function: the access script calls it once with its arguments, the request script
--- once per lease and handle use it carries. Arguments as the access script's ARGV 14-22 (see RedisScripts.Access): id, mode, touch
--- write tolerance, lease token, 'c' to check the owner, has owner, owner, '1' for handles, '1' for the short answer.
+-- once per lease and handle use it carries. Arguments as the access script's ARGV 14-22 (see RedisScripts.Access):
+-- id, mode, touch write tolerance, lease token, 'c' to check the owner, has owner, owner, '1' for handles, '1' for the
+-- short answer.
 -- released_up (the request script's handover only, else nil): the caller has just deleted one lease field of this
 -- session, a lease given back at that instant (µs). The release's count and activity are then applied to what this
 -- call read instead of being written and read back: the outcome is that of release() and then access(), in half the
