@@ -43,50 +43,60 @@ local function access(id, mode, tol, token, check, has_owner, owner, handles, sh
       return {3}
     end
   end
-  local s, ended = visit(id, key, h)
-  if ended then return answer_ended(ended, 2) end
-  if not s then return answer_tombstone(id) end
+  -- A live session that is not due (the request path's common case) is read here as visit() reads it, into locals
+  -- instead of visit()'s table: tables and unpack() are a measurable part of what a call costs Redis's one thread
+  -- (benchmarks/redis-script-cost). A due one, which may end or stay because it is held, goes through visit().
+  if not h[1] then return answer_tombstone(id) end
+  local c = tonumber(h[1])
+  local a = tonumber(h[2])
+  local n = tonumber(h[3]) or 0
+  local dl = due_at(c, a)
+  if dl ~= nil and now_end >= dl then
+    local s, ended = visit(id, key, h)
+    if ended then return answer_ended(ended, 2) end
+    c, a, n = s.c, s.a, s.n
+  end
   if mode == 't' then
-    if now_up > s.a and now_up - s.a >= tol then
-      s.a = now_up
-      redis.call('HSET', key, 'a', s.a)
-      set_ttl(key, s.c, s.a, s.n)
+    if now_up > a and now_up - a >= tol then
+      a = now_up
+      redis.call('HSET', key, 'a', a)
+      set_ttl(key, c, a, n)
     end
   elseif mode == 'b' then
     -- The caller chose the token, so a lease whose answer it never got can still be released by it; and one nobody
     -- renews lapses by itself. Writing the same token twice is harmless. One HSET writes the activity, the lease and
     -- the count as if the lease were new; it answers how many fields it added, so whether the token was new is known
-    -- (a and, unless it was missing, n already exist), and a repeated token's count is put back.
-    local fields = {'l:' .. token, rnow_ms() + lease_ms, 'n', s.n + 1}
-    -- After a release its activity is written even when the lease's is not later.
+    -- (a and, unless it was missing, n already exist), and a repeated token's count is put back. After a release its
+    -- activity is written even when the lease's is not later.
     local write_a = released_up ~= nil
-    if now_up > s.a then
-      s.a = now_up
+    if now_up > a then
+      a = now_up
       write_a = true
     end
+    local added
     if write_a then
-      fields[5] = 'a'
-      fields[6] = s.a
+      added = redis.call('HSET', key, 'l:' .. token, rnow_ms() + lease_ms, 'n', n + 1, 'a', a)
+    else
+      added = redis.call('HSET', key, 'l:' .. token, rnow_ms() + lease_ms, 'n', n + 1)
     end
-    local added = redis.call('HSET', key, unpack(fields))
     if not n_stored then added = added - 1 end
     if added == 1 then
-      s.n = s.n + 1
+      n = n + 1
     elseif h[3] then
-      redis.call('HSET', key, 'n', s.n)
+      redis.call('HSET', key, 'n', n)
     else
       redis.call('HDEL', key, 'n')
     end
-    set_ttl(key, s.c, s.a, s.n)
+    set_ttl(key, c, a, n)
   end
   if short == '1' then
     -- The short answers of the request path, owner-checked: the caller knows the owner (the same as its own) and needs
     -- no incarnation. A lease's carries the metadata; a handle use's the state and its version instead (handles have
     -- no metadata), so a use is one round trip.
-    if handles == '1' then return {1, s.c, s.a, h[7] or '', h[8] or '0'} end
-    return {1, s.c, s.a, s.m or ''}
+    if handles == '1' then return {1, c, a, h[7] or '', h[8] or '0'} end
+    return {1, c, a, h[5] or ''}
   end
-  local live = answer_live(s)
+  local live = answer_live({c = c, a = a, n = n, o = h[4], m = h[5], g = h[6] or ''})
   if handles == '1' then
     -- Handles: the state and its version travel with the answer, so a use is one round trip.
     live[#live + 1] = h[7] or ''
