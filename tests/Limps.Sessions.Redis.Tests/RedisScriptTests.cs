@@ -207,6 +207,28 @@ public class RedisScriptTests
     }
 
     [Test]
+    public async Task A_state_write_replaces_only_the_version_read_and_only_for_its_owner()
+    {
+        SessionId id = SessionId.New();
+        await Create(id, owner: "alice", incarnation: "g1", max: 10);
+        await _db.HashSetAsync(SessionKey(id), [new HashEntry("st", "{\"items\":[\"apple\"]}"), new HashEntry("sv", 3)]);
+        _clock.Advance(Duration.FromSeconds(5));
+
+        // ARGV 14-18: id, expected version, state, has owner, owner.
+        var foreign = (RedisResult[])(await Run(RedisScripts.WriteState, SessionKey(id), id.ToString(), "3", "{}", 1, "mallory"))!;
+        foreign.Select(r => (long)r).Should().Equal([3L], "another owner's handle reads as unknown");
+        var stale = (RedisResult[])(await Run(RedisScripts.WriteState, SessionKey(id), id.ToString(), "2", "{}", 1, "alice"))!;
+        stale.Select(r => (string?)r).Should().Equal(["4", "{\"items\":[\"apple\"]}", "3"], "a conflict answers the state and version now stored");
+        (await _db.HashGetAsync(SessionKey(id), "st")).Should().Be("{\"items\":[\"apple\"]}", "neither call wrote");
+        (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(TestTime.Start), "neither call counted as activity");
+
+        var written = (RedisResult[])(await Run(RedisScripts.WriteState, SessionKey(id), id.ToString(), "3", "{\"items\":[]}", 1, "alice"))!;
+        written.Select(r => (long)r).Should().Equal([1L, 4L], "the next version");
+        (await _db.HashGetAsync(SessionKey(id), "st")).Should().Be("{\"items\":[]}");
+        (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(_clock.GetCurrentInstant()), "a write is activity");
+    }
+
+    [Test]
     public async Task Renew_moves_on_the_tokens_still_there_and_answers_how_many()
     {
         SessionId id = SessionId.New();
