@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Limps.Sessions.Redis.Tests.Handles;
 using Limps.Sessions.Redis.Tests.Infrastructure;
 using NodaTime.Testing;
@@ -434,6 +435,50 @@ public class RedisRoundTripTests
     }
 
     [Test]
+    public async Task Handle_state_writes_made_while_a_request_script_is_on_its_way_go_together_in_the_next_one_each_answered_on_its_own()
+    {
+        RedisHandleStore<Basket> store = HandleStore();
+        RedisSessionRegistry registry = store.Registry;
+        string blocker = await store.CreateAsync(Basket.Of("apple"), "alice");
+        var mine = SessionId.Parse(await store.CreateAsync(Basket.Of("pear"), "alice"));
+        var stale = SessionId.Parse(await store.CreateAsync(Basket.Of("plum"), "alice"));
+        var bobs = SessionId.Parse(await store.CreateAsync(Basket.Of("fig"), "bob"));
+        StateRead mineRead = await registry.UseForOwnerAsync(mine, "alice", CancellationToken.None);
+        StateRead staleRead = await registry.UseForOwnerAsync(stale, "alice", CancellationToken.None);
+        StateRead bobsRead = await registry.UseForOwnerAsync(bobs, "bob", CancellationToken.None);
+        await store.UpdateAsync(stale.ToString(), "alice", b => b.Add("kiwi"));
+        byte[] grapes = JsonSerializer.SerializeToUtf8Bytes(Basket.Of("grape"), HandleJsonContext.Default.Basket);
+        _proxy.Sent.Clear();
+
+        _proxy.HoldReplies();
+        Task<Basket> first = store.UseAsync(blocker, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<StateWrite> written = registry.WriteStateAsync(mine, "alice", mineRead.Version, grapes, CancellationToken.None).AsTask();
+        Task<StateWrite> conflict = registry.WriteStateAsync(stale, "alice", staleRead.Version, grapes, CancellationToken.None).AsTask();
+        Task<StateWrite> foreign = registry.WriteStateAsync(bobs, "mallory", bobsRead.Version, grapes, CancellationToken.None).AsTask();
+        DataCommands().Should().Equal(["requests(u)"], "the writes wait while the first script is on its way");
+        _proxy.ReleaseReplies();
+
+        (await first).Items.Should().Equal("apple");
+        StateWrite done = await written;
+        done.Outcome.Should().Be(StateWriteOutcome.Written);
+        done.Version.Should().Be(mineRead.Version + 1);
+        StateWrite retry = await conflict;
+        retry.Outcome.Should().Be(StateWriteOutcome.Conflict, "another update came after the version this write read");
+        retry.Current.Version.Should().Be(staleRead.Version + 1);
+        JsonSerializer.Deserialize(retry.Current.State, HandleJsonContext.Default.Basket)!.Items.Should().Equal(["plum", "kiwi"]);
+        StateWrite refused = await foreign;
+        refused.Outcome.Should().Be(StateWriteOutcome.NotLive, "another user's basket reads as unknown");
+        refused.Current.Lookup.IsNotFound.Should().BeTrue();
+        refused.Current.Foreign.Should().BeTrue();
+        DataCommands().Should().Equal(["requests(u)", "requests(w,w,w)"], "three writes in one script");
+
+        (await store.UseAsync(mine.ToString(), "alice")).Items.Should().Equal("grape");
+        (await store.UseAsync(stale.ToString(), "alice")).Items.Should().Equal(["plum", "kiwi"], "the conflicting write changed nothing");
+        (await store.UseAsync(bobs.ToString(), "bob")).Items.Should().Equal(["fig"], "another user's write changed nothing");
+    }
+
+    [Test]
     public async Task A_handle_use_in_a_script_Redis_does_not_answer_in_time_fails_as_the_store_being_unavailable()
     {
         RedisHandleStore<Basket> store = HandleStore(operationTimeout: TimeSpan.FromMilliseconds(250));
@@ -554,7 +599,8 @@ public class RedisRoundTripTests
         return data;
     }
 
-    // A request script named by the calls it carries, in order: "requests(r,b)" is a release, then a lease; h is a handover. Its parts are
+    // A request script named by the calls it carries, in order: "requests(r,b)" is a release, then a lease; h is a handover, u
+    // a handle's use, w a handle's state write. Its parts are
     // EVALSHA, the digest, the key count, the keys, then ARGV: 13 common arguments, the count, and each call.
     private static string RequestsCalls(string[] parts)
     {
@@ -565,7 +611,7 @@ public class RedisRoundTripTests
         for (int i = 0; i < count; i++)
         {
             calls.Add(parts[at]);
-            at += parts[at] switch { "r" => 4, "h" => 7, _ => 5 };
+            at += parts[at] switch { "r" => 4, "w" => 6, "h" => 7, _ => 5 };
         }
 
         return "requests(" + string.Join(',', calls) + ")";

@@ -38,11 +38,12 @@ public class RedisScriptTests
         string lifecycle = ResourceText("lifecycle");
         string accessFunction = ResourceText("access-function");
         string releaseFunction = ResourceText("release-function");
+        string writeFunction = ResourceText("write-function");
         IServer server = RedisTestServer.Connection.GetServer(RedisTestServer.Server.Endpoint);
         string[] resources = typeof(RedisScripts).Assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith("Limps.Sessions.Redis.Scripts.", StringComparison.Ordinal) && n.EndsWith(".lua", StringComparison.Ordinal))
             .Select(n => n["Limps.Sessions.Redis.Scripts.".Length..^".lua".Length])
-            .Where(n => n is not "prelude" and not "lifecycle" and not "access-function" and not "release-function")
+            .Where(n => n is not "prelude" and not "lifecycle" and not "access-function" and not "release-function" and not "write-function")
             .ToArray();
         RedisScripts.All.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(resources, "every script shipped is one the store runs");
         foreach ((string name, RedisScript script) in RedisScripts.All)
@@ -53,7 +54,8 @@ public class RedisScriptTests
                 "renew" => prelude,
                 "release" => prelude + releaseFunction,
                 "access" => prelude + lifecycle + accessFunction,
-                "requests" => prelude + lifecycle + accessFunction + releaseFunction,
+                "requests" => prelude + lifecycle + accessFunction + releaseFunction + writeFunction,
+                "write-state" => prelude + lifecycle + writeFunction,
                 _ => prelude + lifecycle,
             };
             script.Text.Should().Be(expected + ResourceText(name), name);

@@ -4,10 +4,10 @@ namespace Limps.Sessions.Redis;
 
 /// <summary>
 /// What a handle store needs beyond the session operations, each one script: a use that checks the owner, touches and
-/// returns the state (a call of the request queue's script); a compare-and-set of the state; an end for the owner only;
+/// returns the state, and a compare-and-set of the state (calls of the request queue's script); an end for the owner only;
 /// the owner's index of live handles.
 /// </summary>
-public sealed partial class RedisSessionRegistry : IRedisUseReader
+public sealed partial class RedisSessionRegistry : IRedisUseReader, IRedisWriteReader
 {
     /// <summary>
     /// Looks a handle up for one owner, records activity and reads its state, in one round trip. Another owner's live
@@ -35,19 +35,17 @@ public sealed partial class RedisSessionRegistry : IRedisUseReader
 
     /// <summary>
     /// Writes a handle's new state if no other update came since <paramref name="expectedVersion"/> was read. A conflict
-    /// answers with the current state and version, so the caller can retry without another read.
+    /// answers with the current state and version, so the caller can retry without another read. The write waits in
+    /// the store's request queue like a use and goes with the other calls of its shard in one script.
     /// </summary>
-    internal async ValueTask<StateWrite> WriteStateAsync(
-        SessionId id, string? owner, long expectedVersion, byte[] state, CancellationToken cancellationToken)
+    internal ValueTask<StateWrite> WriteStateAsync(
+        SessionId id, string? owner, long expectedVersion, byte[] state, CancellationToken cancellationToken) =>
+        _store.Requests.Write(this, id, owner, expectedVersion, state, cancellationToken);
+
+    /// <inheritdoc />
+    StateWrite IRedisWriteReader.Read(RedisQueuedWrite write, RedisResult answer)
     {
-        RedisValue[] args = _store.Arguments(id, 5);
-        args[RedisSessionStore.Own(0)] = id.ToString();
-        args[RedisSessionStore.Own(1)] = expectedVersion;
-        args[RedisSessionStore.Own(2)] = state;
-        args[RedisSessionStore.Own(3)] = owner is null ? 0 : 1;
-        args[RedisSessionStore.Own(4)] = owner ?? string.Empty;
-        var reply = (RedisResult[])(await _store.EvaluateAsync(
-            RedisScripts.WriteState, _store.Keys.Session(id), args, cancellationToken).ConfigureAwait(false))!;
+        var reply = (RedisResult[])answer!;
         switch ((long)reply[0])
         {
             case 1:
@@ -58,7 +56,7 @@ public sealed partial class RedisSessionRegistry : IRedisUseReader
                     new StateRead(SessionLookup.NotFound, false, (byte[]?)reply[1], (long)reply[2]),
                     0);
             default:
-                return new StateWrite(StateWriteOutcome.NotLive, Read(id, owner, reply), 0);
+                return new StateWrite(StateWriteOutcome.NotLive, Read(write.Id, write.Owner, reply), 0);
         }
     }
 

@@ -4,7 +4,7 @@ namespace Limps.Sessions.Redis;
 
 /// <summary>
 /// The request path of one store: the owner-checked lease every HTTP request opens and the release that ends it, and
-/// the owner-checked use of a handle a tool makes, sent to Redis together per shard in one request script
+/// the owner-checked use and state write of a handle a tool makes, sent to Redis together per shard in one request script
 /// (<see cref="RedisScripts.Requests"/>), one lane per shard.
 /// </summary>
 /// <remarks>
@@ -56,6 +56,19 @@ internal sealed class RedisRequestQueue
         use.CancelWith(cancellationToken);
         Add(id, new RedisQueuedCall(id, null, 0, use));
         return use.Pending;
+    }
+
+    /// <summary>
+    /// Queues an owner-checked compare-and-set of a handle's state; <paramref name="reader"/> turns its entry of the
+    /// script's answer into what the returned task gives.
+    /// </summary>
+    public ValueTask<StateWrite> Write(
+        IRedisWriteReader reader, SessionId id, string? owner, long expectedVersion, byte[] state, CancellationToken cancellationToken)
+    {
+        var write = new RedisQueuedWrite(reader, id, owner, expectedVersion, state);
+        write.CancelWith(cancellationToken);
+        Add(id, new RedisQueuedCall(id, null, 0, write));
+        return write.Pending;
     }
 
     /// <summary>Queues a release; nobody waits for it.</summary>
@@ -147,7 +160,7 @@ internal sealed class RedisRequestQueue
             }
             catch (RedisServerException ex) when (RedisSessionStore.IsNoScript(ex))
             {
-                // Every call in it is safe to repeat (a lease by its token, a release by its token).
+                // NOSCRIPT: Redis ran none of it, so every call in it goes again as it was.
                 await _store.LoadScriptsAsync().ConfigureAwait(false);
                 result = await _store.SendUnqueuedAsync(RedisScripts.Requests, key, args, text: true).ConfigureAwait(false);
             }
@@ -256,6 +269,17 @@ internal sealed class RedisRequestQueue
                 args[at++] = _store.TouchToleranceMicros;
                 args[at++] = use.Owner is null ? 0 : 1;
                 args[at++] = use.Owner ?? string.Empty;
+                continue;
+            }
+
+            if (call.Write is { } write)
+            {
+                args[at++] = "w";
+                args[at++] = call.Id.ToString();
+                args[at++] = write.ExpectedVersion;
+                args[at++] = write.State;
+                args[at++] = write.Owner is null ? 0 : 1;
+                args[at++] = write.Owner ?? string.Empty;
                 continue;
             }
 

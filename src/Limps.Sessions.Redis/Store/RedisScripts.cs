@@ -44,13 +44,14 @@ internal static class RedisScripts
 
     /// <summary>
     /// The request path's calls to one shard, sent together (see <see cref="RedisRequestQueue"/>): owner-checked leases
-    /// (with the short answer of <see cref="Access"/>), releases and handles' uses. ARGV 14 how many calls, then per call
-    /// <c>b</c>, id, token, has owner (1/0), owner for a lease; <c>r</c>, id, token, released at (µs) for a release;
+    /// (with the short answer of <see cref="Access"/>), releases, handles' uses and state writes. ARGV 14 how many
+    /// calls, then per call <c>b</c>, id, token, has owner (1/0), owner for a lease; <c>r</c>, id, token, released at (µs) for a release;
     /// <c>h</c>, id, released token, released at, token, has owner, owner for a handover (a session's release and its
     /// next lease in one, with the outcome of both); <c>u</c>, id, touch write tolerance (µs), has owner, owner for a
-    /// handle's use (<see cref="Access"/>'s touch, short answer with the state). Answers one entry per call in order:
-    /// <see cref="Access"/>'s or <see cref="Release"/>'s answer (a handover's is its lease's), or {-1, message} when that
-    /// call alone failed.
+    /// handle's use (<see cref="Access"/>'s touch, short answer with the state); <c>w</c>, id, expected version, state
+    /// JSON, has owner, owner for a handle's state write (<see cref="WriteState"/>). Answers one entry per call in order:
+    /// <see cref="Access"/>'s, <see cref="Release"/>'s or <see cref="WriteState"/>'s answer (a handover's is its
+    /// lease's), or {-1, message} when that call alone failed.
     /// </summary>
     public static readonly RedisScript Requests = Load("requests");
 
@@ -116,14 +117,15 @@ internal static class RedisScripts
 
     /// <summary>
     /// The shared pieces a script runs on, in order: the prelude always; lifecycle.lua for every script that visits a
-    /// session (and so may end one); the access and release functions for the scripts that call them.
+    /// session (and so may end one); the access, release and state-write functions for the scripts that call them.
     /// </summary>
     internal static IReadOnlyList<string> Pieces(string name) => name switch
     {
         "renew" => ["prelude"],
         "release" => ["prelude", "release-function"],
         "access" => ["prelude", "lifecycle", "access-function"],
-        "requests" => ["prelude", "lifecycle", "access-function", "release-function"],
+        "requests" => ["prelude", "lifecycle", "access-function", "release-function", "write-function"],
+        "write-state" => ["prelude", "lifecycle", "write-function"],
         _ => ["prelude", "lifecycle"],
     };
 

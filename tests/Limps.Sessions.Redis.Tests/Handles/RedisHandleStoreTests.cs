@@ -191,7 +191,7 @@ public class RedisHandleStoreTests
 
         proxy.Sent.Clear();
         await store.UpdateAsync(handle, Alice, b => b.Add("pear"));
-        Scripts().Should().Equal(["requests", "write-state"]);
+        Scripts().Should().Equal(["requests", "requests"], "the use, then the compare-and-set write, each a call of the request script");
 
         proxy.Sent.Clear();
         await FluentActions.Awaiting(async () => await store.UseAsync(handle, "user:mallory")).Should().ThrowAsync<HandleUnavailableException>();

@@ -1,10 +1,11 @@
--- The request path's scripts of one shard, sent together: the owner-checked leases, releases and handle uses this
+-- The request path's scripts of one shard, sent together: the owner-checked leases, releases, handle uses and writes this
 -- replica had queued while its previous call to the shard was on its way (see RedisRequestQueue). ARGV 14 how many,
 -- then per call: 'b', id, token, has owner (1/0), owner for a lease (the short answer of the access script); 'r', id,
 -- token, given back at (µs) for a release; 'h', id, the released token, given back at, the new token, has owner, owner
 -- for a handover (a session's release and its next lease, answered as the lease); 'u', id, touch write tolerance (µs),
--- has owner, owner for a handle's use (the access script's touch, its short answer with the state). Answers one entry
--- per call, in order: the access script's or the release script's answer, or {-1, message} when that call failed (a
+-- has owner, owner for a handle's use (the access script's touch, its short answer with the state); 'w', id, expected
+-- version, state JSON, has owner, owner for a handle's state write (write-function.lua). Answers one entry
+-- per call, in order: the access, release or state-write function's answer, or {-1, message} when that call failed (a
 -- wrong type at its key, say), which leaves the others as they are.
 local function failed(err)
   if type(err) == 'table' then err = err.err or err.ok end
@@ -27,6 +28,9 @@ for k = 1, tonumber(ARGV[14]) do
   elseif kind == 'u' then
     ok, answer = pcall(access, ARGV[i + 1], 't', tonumber(ARGV[i + 2]), '', 'c', ARGV[i + 3], ARGV[i + 4], '1', '1')
     i = i + 5
+  elseif kind == 'w' then
+    ok, answer = pcall(write_state, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+    i = i + 6
   elseif kind == 'h' then
     ok, answer = pcall(handover, ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
     i = i + 7
