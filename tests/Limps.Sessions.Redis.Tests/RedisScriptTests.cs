@@ -55,7 +55,6 @@ public class RedisScriptTests
                 "release" => prelude + releaseFunction,
                 "access" => prelude + lifecycle + accessFunction,
                 "requests" => prelude + lifecycle + accessFunction + releaseFunction + writeFunction,
-                "write-state" => prelude + lifecycle + writeFunction,
                 _ => prelude + lifecycle,
             };
             script.Text.Should().Be(expected + ResourceText(name), name);
@@ -216,16 +215,17 @@ public class RedisScriptTests
         await _db.HashSetAsync(SessionKey(id), [new HashEntry("st", "{\"items\":[\"apple\"]}"), new HashEntry("sv", 3)]);
         _clock.Advance(Duration.FromSeconds(5));
 
-        // ARGV 14-18: id, expected version, state, has owner, owner.
-        var foreign = (RedisResult[])(await Run(RedisScripts.WriteState, SessionKey(id), id.ToString(), "3", "{}", 1, "mallory"))!;
-        foreign.Select(r => (long)r).Should().Equal([3L], "another owner's handle reads as unknown");
-        var stale = (RedisResult[])(await Run(RedisScripts.WriteState, SessionKey(id), id.ToString(), "2", "{}", 1, "alice"))!;
-        stale.Select(r => (string?)r).Should().Equal(["4", "{\"items\":[\"apple\"]}", "3"], "a conflict answers the state and version now stored");
+        // One 'w' call of the request script each: id, expected version, state, has owner, owner.
+        async Task<RedisResult[]> Write(string expected, string state, string owner) =>
+            (RedisResult[])((RedisResult[])(await Run(RedisScripts.Requests, SessionKey(id), 1, "w", id.ToString(), expected, state, 1, owner))!)[0]!;
+
+        (await Write("3", "{}", "mallory")).Select(r => (long)r).Should().Equal([3L], "another owner's handle reads as unknown");
+        (await Write("2", "{}", "alice")).Select(r => (string?)r).Should().Equal(
+            ["4", "{\"items\":[\"apple\"]}", "3"], "a conflict answers the state and version now stored");
         (await _db.HashGetAsync(SessionKey(id), "st")).Should().Be("{\"items\":[\"apple\"]}", "neither call wrote");
         (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(TestTime.Start), "neither call counted as activity");
 
-        var written = (RedisResult[])(await Run(RedisScripts.WriteState, SessionKey(id), id.ToString(), "3", "{\"items\":[]}", 1, "alice"))!;
-        written.Select(r => (long)r).Should().Equal([1L, 4L], "the next version");
+        (await Write("3", "{\"items\":[]}", "alice")).Select(r => (long)r).Should().Equal([1L, 4L], "the next version");
         (await _db.HashGetAsync(SessionKey(id), "st")).Should().Be("{\"items\":[]}");
         (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(_clock.GetCurrentInstant()), "a write is activity");
     }

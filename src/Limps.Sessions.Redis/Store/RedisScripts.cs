@@ -49,9 +49,10 @@ internal static class RedisScripts
     /// <c>h</c>, id, released token, released at, token, has owner, owner for a handover (a session's release and its
     /// next lease in one, with the outcome of both); <c>u</c>, id, touch write tolerance (µs), has owner, owner for a
     /// handle's use (<see cref="Access"/>'s touch, short answer with the state); <c>w</c>, id, expected version, state
-    /// JSON, has owner, owner for a handle's state write (<see cref="WriteState"/>). Answers one entry per call in order:
-    /// <see cref="Access"/>'s, <see cref="Release"/>'s or <see cref="WriteState"/>'s answer (a handover's is its
-    /// lease's), or {-1, message} when that call alone failed.
+    /// JSON, has owner, owner for a handle's compare-and-set of its state (write-function.lua: {1, new version}, {3}
+    /// another owner's, {4, state, version} when another update came first, or <see cref="Access"/>'s ended and unknown
+    /// answers). Answers one entry per call in order: <see cref="Access"/>'s or <see cref="Release"/>'s answer (a
+    /// handover's is its lease's), the write's, or {-1, message} when that call alone failed.
     /// </summary>
     public static readonly RedisScript Requests = Load("requests");
 
@@ -96,19 +97,11 @@ internal static class RedisScripts
     /// <summary>Drops tombstones past retention or capacity. Answers how many.</summary>
     public static readonly RedisScript Prune = Load("prune");
 
-    /// <summary>
-    /// Replaces a handle's state if its version is still the one the caller read. ARGV 14 id, 15 expected version,
-    /// 16 state JSON, 17 has owner (1/0), 18 owner. Answers {1, new version}, {3} another owner's, {4, state, version}
-    /// when another update came first, or the ended/unknown answers of <see cref="Access"/>.
-    /// </summary>
-    public static readonly RedisScript WriteState = Load("write-state");
-
     /// <summary>Gets every script, for loading them ahead and for tests.</summary>
     internal static IReadOnlyList<(string Name, RedisScript Script)> All { get; } =
     [
         ("access", Access), ("release", Release), ("requests", Requests), ("renew", Renew), ("abandon", Abandon), ("end", End),
         ("create", Create), ("sweep", Sweep), ("record", Record), ("prune", Prune),
-        ("write-state", WriteState),
     ];
 
     /// <summary>Reads one script and puts the pieces it uses in front of it (see <see cref="Pieces"/>).</summary>
@@ -125,7 +118,6 @@ internal static class RedisScripts
         "release" => ["prelude", "release-function"],
         "access" => ["prelude", "lifecycle", "access-function"],
         "requests" => ["prelude", "lifecycle", "access-function", "release-function", "write-function"],
-        "write-state" => ["prelude", "lifecycle", "write-function"],
         _ => ["prelude", "lifecycle"],
     };
 

@@ -1,9 +1,8 @@
--- The compare-and-set of a handle's state, as a function: the write-state script calls it once with its arguments, the
--- request script once per write it carries. Replaces the state only if it is still the version the caller read, so
--- concurrent updates of one handle each see the one before and none is lost; checks the owner first and records
--- activity like a touch that always writes. Arguments: id, expected version, state JSON, has owner (1/0), owner.
--- Answers {1, new version}, {3} for another owner's handle, {4, state, version} when another update came first, or the
--- access script's answers for an ended or unknown handle.
+-- The compare-and-set of a handle's state, as a function the request script calls once per write it carries: replaces
+-- the state only if it is still the version the caller read, so concurrent updates of one handle each see the one
+-- before and none is lost; checks the owner first and records activity like a touch that always writes. Arguments:
+-- id, expected version, state JSON, has owner (1/0), owner. Answers {1, new version}, {3} for another owner's handle,
+-- {4, state, version} when another update came first, or the access function's answers for an ended or unknown handle.
 local function write_state(id, expected, state, has_owner, owner)
   local key = skey(id)
   -- One read serves the owner check, the visit and the version compared (h[7], h[8]: the visit never writes them, and
