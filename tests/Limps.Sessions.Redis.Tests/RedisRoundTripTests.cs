@@ -479,6 +479,44 @@ public class RedisRoundTripTests
     }
 
     [Test]
+    public async Task A_state_write_given_up_while_it_waits_is_never_sent_and_one_that_fails_in_a_shared_script_fails_alone()
+    {
+        RedisHandleStore<Basket> store = HandleStore();
+        RedisSessionRegistry registry = store.Registry;
+        string blocker = await store.CreateAsync(Basket.Of("apple"), "alice");
+        var fine = SessionId.Parse(await store.CreateAsync(Basket.Of("pear"), "alice"));
+        var broken = SessionId.Parse(await store.CreateAsync(Basket.Of("plum"), "alice"));
+        StateRead fineRead = await registry.UseForOwnerAsync(fine, "alice", CancellationToken.None);
+        // Something other than this library wrote a value of another type at the basket's key.
+        await Direct().KeyDeleteAsync(HandleKey(store, broken.ToString()));
+        await Direct().StringSetAsync(HandleKey(store, broken.ToString()), "not a hash");
+        byte[] grapes = JsonSerializer.SerializeToUtf8Bytes(Basket.Of("grape"), HandleJsonContext.Default.Basket);
+        byte[] figs = JsonSerializer.SerializeToUtf8Bytes(Basket.Of("fig"), HandleJsonContext.Default.Basket);
+        _proxy.Sent.Clear();
+
+        _proxy.HoldReplies();
+        Task<Basket> first = store.UseAsync(blocker, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        using (var giveUp = new CancellationTokenSource())
+        {
+            Task<StateWrite> abandoned = registry.WriteStateAsync(fine, "alice", fineRead.Version, figs, giveUp.Token).AsTask();
+            await giveUp.CancelAsync();
+            await FluentActions.Awaiting(() => abandoned).Should().ThrowAsync<OperationCanceledException>("its caller gave up before it was sent");
+        }
+
+        Task<StateWrite> failing = registry.WriteStateAsync(broken, "alice", 0, grapes, CancellationToken.None).AsTask();
+        Task<StateWrite> passing = registry.WriteStateAsync(fine, "alice", fineRead.Version, grapes, CancellationToken.None).AsTask();
+        _proxy.ReleaseReplies();
+
+        (await first).Items.Should().Equal("apple");
+        (await passing).Outcome.Should().Be(StateWriteOutcome.Written, "the other write in the same script is answered as if it had gone alone");
+        (await FluentActions.Awaiting(() => failing).Should().ThrowAsync<SessionStoreUnavailableException>())
+            .Which.Message.Should().Contain("WRONGTYPE").And.NotContain(broken.ToString());
+        DataCommands().Should().Equal(["requests(u)", "requests(w,w)"], "the write given up is not in the second script");
+        (await store.UseAsync(fine.ToString(), "alice")).Items.Should().Equal(["grape"], "only the write that was sent changed the basket");
+    }
+
+    [Test]
     public async Task A_handle_use_in_a_script_Redis_does_not_answer_in_time_fails_as_the_store_being_unavailable()
     {
         RedisHandleStore<Basket> store = HandleStore(operationTimeout: TimeSpan.FromMilliseconds(250));

@@ -215,11 +215,11 @@ public class RedisScriptTests
         await _db.HashSetAsync(SessionKey(id), [new HashEntry("st", "{\"items\":[\"apple\"]}"), new HashEntry("sv", 3)]);
         _clock.Advance(Duration.FromSeconds(5));
 
-        // One 'w' call of the request script each: id, expected version, state, has owner, owner.
-        async Task<RedisResult[]> Write(string expected, string state, string owner) =>
-            (RedisResult[])((RedisResult[])(await Run(RedisScripts.Requests, SessionKey(id), 1, "w", id.ToString(), expected, state, 1, owner))!)[0]!;
+        Task<RedisResult[]> Write(string expected, string state, string owner) => WriteState(id, expected, state, owner);
+        await _db.KeyExpireAsync(SessionKey(id), TimeSpan.FromMinutes(1));
 
         (await Write("3", "{}", "mallory")).Select(r => (long)r).Should().Equal([3L], "another owner's handle reads as unknown");
+        (await WriteState(id, "3", "{}", owner: null)).Select(r => (long)r).Should().Equal([3L], "so does an owned one to a caller without one");
         (await Write("2", "{}", "alice")).Select(r => (string?)r).Should().Equal(
             ["4", "{\"items\":[\"apple\"]}", "3"], "a conflict answers the state and version now stored");
         (await _db.HashGetAsync(SessionKey(id), "st")).Should().Be("{\"items\":[\"apple\"]}", "neither call wrote");
@@ -228,6 +228,29 @@ public class RedisScriptTests
         (await Write("3", "{\"items\":[]}", "alice")).Select(r => (long)r).Should().Equal([1L, 4L], "the next version");
         (await _db.HashGetAsync(SessionKey(id), "st")).Should().Be("{\"items\":[]}");
         (await _db.HashGetAsync(SessionKey(id), "a")).Should().Be(Micros(_clock.GetCurrentInstant()), "a write is activity");
+        (await _db.KeyTimeToLiveAsync(SessionKey(id))).Should().BeGreaterThan(
+            TimeSpan.FromMinutes(39), "its keys live until the new deadline (30 min idle) plus the grace (10 min)");
+    }
+
+    [Test]
+    public async Task A_state_write_to_an_overdue_handle_ends_it_and_one_without_an_owner_is_written_only_by_a_caller_without_one()
+    {
+        SessionId overdue = SessionId.New();
+        SessionId ownerless = SessionId.New();
+        await Create(overdue, owner: "alice", incarnation: "g1", max: 10);
+        _clock.Advance(TestTime.Minutes(31));
+        await Create(ownerless, owner: null, incarnation: "g2", max: 10);
+
+        RedisResult[] ended = await WriteState(overdue, "0", "{}", "alice");
+        ((long)ended[0]).Should().Be(2, "the write found it overdue and ended it");
+        ((string?)ended[1]).Should().Be("timeout");
+        (await _db.KeyExistsAsync(SessionKey(overdue))).Should().BeFalse("nothing was written to it");
+        (await Tombstone(overdue)).Should().Contain("r=timeout");
+
+        (await WriteState(ownerless, "0", "{\"items\":[]}", "alice")).Select(r => (long)r).Should().Equal([3L], "a caller with an owner does not own it");
+        (await _db.HashExistsAsync(SessionKey(ownerless), "st")).Should().BeFalse();
+        (await WriteState(ownerless, "0", "{\"items\":[]}", owner: null)).Select(r => (long)r).Should().Equal([1L, 1L]);
+        (await _db.HashGetAsync(SessionKey(ownerless), "st")).Should().Be("{\"items\":[]}");
     }
 
     [Test]
@@ -466,6 +489,11 @@ public class RedisScriptTests
     // The request path's lease: owner-checked, the short answer (ARGV 18-22).
     private async Task<RedisResult[]> LeaseFor(SessionId id, string owner, string token) =>
         (RedisResult[])(await Run(RedisScripts.Access, SessionKey(id), id.ToString(), "b", 0, token, "c", 1, owner, 0, 1))!;
+
+    // A handle's state write, as the request script's one 'w' call: id, expected version, state, has owner, owner.
+    private async Task<RedisResult[]> WriteState(SessionId id, string expected, string state, string? owner) =>
+        (RedisResult[])((RedisResult[])(await Run(
+            RedisScripts.Requests, SessionKey(id), 1, "w", id.ToString(), expected, state, owner is null ? 0 : 1, owner ?? string.Empty))!)[0]!;
 
     private Task<RedisResult> Run(RedisScript script, RedisKey key, params RedisValue[] own)
     {

@@ -3,8 +3,8 @@ using StackExchange.Redis;
 namespace Limps.Sessions.Redis;
 
 /// <summary>
-/// A caller waiting for its call's entry of a request script (a lease or a handle's use; a release has none): it is
-/// answered, failed with its script, or given up by its caller, whichever comes first, exactly once.
+/// A caller waiting for its call's entry of a request script (a lease, or a handle's use or state write; a release has
+/// none): it is answered, failed with its script, or given up by its caller, whichever comes first, exactly once.
 /// </summary>
 /// <remarks>
 /// One script answers several callers, and each caller's continuation (the rest of its HTTP request) runs where its

@@ -2,8 +2,8 @@ namespace Limps.Sessions.Redis;
 
 /// <summary>
 /// The request path's calls to one shard, waiting to be sent together: while one request script of the shard is on
-/// its way, the leases, releases and handle uses that come in meanwhile wait here and go in the next one, when it is
-/// answered.
+/// its way, the leases, releases and handle uses and writes that come in meanwhile wait here and go in the next one,
+/// when it is answered.
 /// </summary>
 /// <remarks>
 /// <para>With nothing on its way, a call is sent at once, alone, as it would be without the lane. Under load, every call

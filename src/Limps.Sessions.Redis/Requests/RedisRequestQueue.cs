@@ -8,7 +8,7 @@ namespace Limps.Sessions.Redis;
 /// (<see cref="RedisScripts.Requests"/>), one lane per shard.
 /// </summary>
 /// <remarks>
-/// A lease or a use is still one round trip for its caller and a release is still not waited for; what changes is that
+/// A lease, use or write is still one round trip for its caller and a release is still not waited for; what changes is that
 /// the calls of several requests share one script, one command on the connection and one reply. Each call in a script
 /// succeeds or fails on its own; a script that fails (Redis unreachable, too late) fails every call it carried, and
 /// the calls that waited behind it.
@@ -102,8 +102,8 @@ internal sealed class RedisRequestQueue
     /// </summary>
     internal int Issue(RedisRequestLane lane, List<RedisQueuedCall> calls)
     {
-        // A lease or use whose caller gave up before it was sent is left out (the caller releases a lease's token anyway);
-        // a handover's release still goes.
+        // A lease, use or write whose caller gave up before it was sent is left out (the caller releases a lease's token
+        // anyway); a handover's release still goes.
         for (int i = 0; i < calls.Count; i++)
         {
             if (calls[i] is { IsAbandoned: true, IsHandover: true } handover)
