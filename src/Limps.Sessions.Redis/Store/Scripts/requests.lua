@@ -1,12 +1,12 @@
--- The request path's scripts of one shard, sent together: the owner-checked leases, releases, handle uses and writes this
--- replica had queued while its previous call to the shard was on its way (see RedisRequestQueue). ARGV 14 how many,
--- then per call: 'b', id, token, has owner (1/0), owner for a lease (the short answer of the access script); 'r', id,
--- token, given back at (µs) for a release; 'h', id, the released token, given back at, the new token, has owner, owner
--- for a handover (a session's release and its next lease, answered as the lease); 'u', id, touch write tolerance (µs),
--- has owner, owner for a handle's use (the access script's touch, its short answer with the state); 'w', id, expected
--- version, state JSON, has owner, owner for a handle's state write (write-function.lua). Answers one entry
--- per call, in order: the access, release or state-write function's answer, or {-1, message} when that call failed (a
--- wrong type at its key, say), which leaves the others as they are.
+-- The request path's scripts of one shard, sent together: the owner-checked leases, releases, handle uses and handle
+-- state writes this replica had queued while its previous call to the shard was on its way (see RedisRequestQueue).
+-- ARGV 14 how many, then per call: 'b', id, token, has owner (1/0), owner for a lease (the short answer of the access
+-- script); 'r', id, token, given back at (µs) for a release; 'h', id, the released token, given back at, the new token,
+-- has owner, owner for a handover (a session's release and its next lease, answered as the lease); 'u', id, touch write
+-- tolerance (µs), has owner, owner for a handle's use (the access script's touch, its short answer with the state);
+-- 'w', id, expected version, state JSON, has owner, owner for a handle's state write (write-function.lua). Answers one
+-- entry per call, in order: the access, release or state-write function's answer, or {-1, message} when that call
+-- failed (a wrong type at its key, say), which leaves the others as they are.
 local function failed(err)
   if type(err) == 'table' then err = err.err or err.ok end
   return {-1, tostring(err)}
