@@ -379,9 +379,7 @@ public class RedisRoundTripTests
         RedisValue targetedActive = await Direct().HashGetAsync(HandleKey(store, targeted), "a");
         _proxy.Sent.Clear();
 
-        _proxy.HoldReplies();
-        Task<Basket> waitedFor = store.UseAsync(first, "alice").AsTask();
-        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<Basket> waitedFor = await UseWithRepliesHeldAsync(store, first);
         Task<Basket> alices = store.UseAsync(second, "alice").AsTask();
         Task<Basket> mallorys = store.UseAsync(targeted, "mallory").AsTask();
         Task<Basket> ended = store.UseAsync(revoked, "alice").AsTask();
@@ -408,14 +406,10 @@ public class RedisRoundTripTests
         string blocker = await store.CreateAsync(Basket.Of("apple"), "alice");
         string fine = await store.CreateAsync(Basket.Of("pear"), "alice");
         string broken = await store.CreateAsync(Basket.Of("plum"), "alice");
-        // Something other than this library wrote a value of another type at the basket's key.
-        await Direct().KeyDeleteAsync(HandleKey(store, broken));
-        await Direct().StringSetAsync(HandleKey(store, broken), "not a hash");
+        await PutAStringAtAsync(HandleKey(store, broken));
         _proxy.Sent.Clear();
 
-        _proxy.HoldReplies();
-        Task<Basket> first = store.UseAsync(blocker, "alice").AsTask();
-        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<Basket> first = await UseWithRepliesHeldAsync(store, blocker);
         using (var giveUp = new CancellationTokenSource())
         {
             Task<Basket> abandoned = store.UseAsync(fine, "alice", giveUp.Token).AsTask();
@@ -440,19 +434,17 @@ public class RedisRoundTripTests
         RedisHandleStore<Basket> store = HandleStore();
         RedisSessionRegistry registry = store.Registry;
         string blocker = await store.CreateAsync(Basket.Of("apple"), "alice");
-        var mine = SessionId.Parse(await store.CreateAsync(Basket.Of("pear"), "alice"));
-        var stale = SessionId.Parse(await store.CreateAsync(Basket.Of("plum"), "alice"));
-        var bobs = SessionId.Parse(await store.CreateAsync(Basket.Of("fig"), "bob"));
+        SessionId mine = await CreateIdAsync(store, Basket.Of("pear"), "alice");
+        SessionId stale = await CreateIdAsync(store, Basket.Of("plum"), "alice");
+        SessionId bobs = await CreateIdAsync(store, Basket.Of("fig"), "bob");
         StateRead mineRead = await registry.UseForOwnerAsync(mine, "alice", CancellationToken.None);
         StateRead staleRead = await registry.UseForOwnerAsync(stale, "alice", CancellationToken.None);
         StateRead bobsRead = await registry.UseForOwnerAsync(bobs, "bob", CancellationToken.None);
         await store.UpdateAsync(stale.ToString(), "alice", b => b.Add("kiwi"));
-        byte[] grapes = JsonSerializer.SerializeToUtf8Bytes(Basket.Of("grape"), HandleJsonContext.Default.Basket);
+        byte[] grapes = Json(Basket.Of("grape"));
         _proxy.Sent.Clear();
 
-        _proxy.HoldReplies();
-        Task<Basket> first = store.UseAsync(blocker, "alice").AsTask();
-        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<Basket> first = await UseWithRepliesHeldAsync(store, blocker);
         Task<StateWrite> written = registry.WriteStateAsync(mine, "alice", mineRead.Version, grapes, CancellationToken.None).AsTask();
         Task<StateWrite> conflict = registry.WriteStateAsync(stale, "alice", staleRead.Version, grapes, CancellationToken.None).AsTask();
         Task<StateWrite> foreign = registry.WriteStateAsync(bobs, "mallory", bobsRead.Version, grapes, CancellationToken.None).AsTask();
@@ -484,19 +476,15 @@ public class RedisRoundTripTests
         RedisHandleStore<Basket> store = HandleStore();
         RedisSessionRegistry registry = store.Registry;
         string blocker = await store.CreateAsync(Basket.Of("apple"), "alice");
-        var fine = SessionId.Parse(await store.CreateAsync(Basket.Of("pear"), "alice"));
-        var broken = SessionId.Parse(await store.CreateAsync(Basket.Of("plum"), "alice"));
+        SessionId fine = await CreateIdAsync(store, Basket.Of("pear"), "alice");
+        SessionId broken = await CreateIdAsync(store, Basket.Of("plum"), "alice");
         StateRead fineRead = await registry.UseForOwnerAsync(fine, "alice", CancellationToken.None);
-        // Something other than this library wrote a value of another type at the basket's key.
-        await Direct().KeyDeleteAsync(HandleKey(store, broken.ToString()));
-        await Direct().StringSetAsync(HandleKey(store, broken.ToString()), "not a hash");
-        byte[] grapes = JsonSerializer.SerializeToUtf8Bytes(Basket.Of("grape"), HandleJsonContext.Default.Basket);
-        byte[] figs = JsonSerializer.SerializeToUtf8Bytes(Basket.Of("fig"), HandleJsonContext.Default.Basket);
+        await PutAStringAtAsync(HandleKey(store, broken.ToString()));
+        byte[] grapes = Json(Basket.Of("grape"));
+        byte[] figs = Json(Basket.Of("fig"));
         _proxy.Sent.Clear();
 
-        _proxy.HoldReplies();
-        Task<Basket> first = store.UseAsync(blocker, "alice").AsTask();
-        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        Task<Basket> first = await UseWithRepliesHeldAsync(store, blocker);
         using (var giveUp = new CancellationTokenSource())
         {
             Task<StateWrite> abandoned = registry.WriteStateAsync(fine, "alice", fineRead.Version, figs, giveUp.Token).AsTask();
@@ -603,6 +591,29 @@ public class RedisRoundTripTests
         var store = new RedisHandleStore<Basket>(_connection, HandleStoreHarness.BasketOptions(), HandleJsonContext.Default.Basket, options, _clock);
         _handleStores.Add(store);
         return store;
+    }
+
+    // Alice's use of a basket on its way to Redis with its reply held back: whatever the test sends next waits in the lane
+    // for the next script.
+    private async Task<Task<Basket>> UseWithRepliesHeldAsync(RedisHandleStore<Basket> store, string handle)
+    {
+        _proxy.HoldReplies();
+        Task<Basket> use = store.UseAsync(handle, "alice").AsTask();
+        (await Eventually.TrueAsync(() => Task.FromResult(DataCommands().Count == 1))).Should().BeTrue();
+        return use;
+    }
+
+    // A basket created for an owner, as the id the registry takes.
+    private static async Task<SessionId> CreateIdAsync(RedisHandleStore<Basket> store, Basket basket, string owner) =>
+        SessionId.Parse(await store.CreateAsync(basket, owner));
+
+    private static byte[] Json(Basket basket) => JsonSerializer.SerializeToUtf8Bytes(basket, HandleJsonContext.Default.Basket);
+
+    // Something other than this library wrote a value of another type at a basket's key.
+    private static async Task PutAStringAtAsync(RedisKey key)
+    {
+        await Direct().KeyDeleteAsync(key);
+        await Direct().StringSetAsync(key, "not a hash");
     }
 
     private static RedisKey HandleKey(RedisHandleStore<Basket> store, string handle) =>
