@@ -40,6 +40,7 @@ else
   echo "Consumer check FAILED (log: $results/consumer.log):"
   tail -n 30 "$results/consumer.log"
   failed=1
+  consumer_failed=1
   status=1
 fi
 
@@ -53,6 +54,31 @@ for trx in "$results"/*/*.trx; do
   failed=$((failed + ${f:-0} + ${err:-0} + ${to:-0} + ${ab:-0}))
   skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
+
+# Name every test that did not pass, with the first line of its message, just above the totals: a log cut to its last
+# lines still says what failed.
+if (( failed > 0 )); then
+  echo "Did not pass:"
+  for trx in "$results"/*/*.trx; do
+    [[ -f "$trx" ]] || continue
+    awk -v project="$(basename "$trx" .trx)" '
+      function unescape(s) {
+        gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&amp;/, "\\&", s)
+        return s
+      }
+      /<UnitTestResult / {
+        failing = ($0 ~ /outcome="(Failed|Error|Timeout|Aborted)"/); told = 0
+        if (failing) { name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); print "  " project ": " unescape(name) }
+      }
+      failing && !told && /<Message>/ {
+        message = $0; sub(/.*<Message>/, "", message); sub(/<\/Message>.*/, "", message)
+        print "      " unescape(message); told = 1
+      }
+      /<\/UnitTestResult>/ { failing = 0 }
+    ' "$trx"
+  done
+  if (( ${consumer_failed:-0} )); then echo "  consumer check (log: $results/consumer.log)"; fi
+fi
 
 if (( passed + failed == 0 )); then
   echo "No test ran." >&2
