@@ -18,9 +18,10 @@ internal sealed class LoadOptions
                                 host's JIT is done, at most twice as long (default 10)
           --rounds N            timed rounds per variant, interleaved A B C A B C (default 5)
           --round S             seconds per round (default 10)
-          --variants LIST       comma-separated subset of: sdk, memory, redis, sdk-control, redis-2, cluster-2, redis-16,
-                                basket-plain, basket-memory, basket-handles-only, basket-redis (default sdk,memory,redis,
-                                basket-plain,basket-memory, and basket-redis when not --quick).
+          --variants LIST       comma-separated subset of: sdk, memory, redis, redis-unix, sdk-control, redis-2,
+                                cluster-2, redis-16, basket-plain, basket-memory, basket-handles-only, basket-redis
+                                (default sdk,memory,redis,basket-plain,basket-memory, and basket-redis when not --quick).
+                                redis-unix is redis with the host on the redis-server's Unix domain socket instead of TCP.
                                 sdk-control is a second SDK-alone host, a noise check for the ratio. redis-2 and cluster-2
                                 are two hosts behind the clients on one redis-server or on a three-master Redis Cluster,
                                 side by side for the cluster's figures; redis-16 is one host on one redis-server with the

@@ -134,7 +134,7 @@ static async Task PrepareAsync(VariantRun run, string hostDll, string probeDll, 
         }
         else
         {
-            redis = await RedisServer.StartAsync(redisPath, stop);
+            redis = await RedisServer.StartAsync(redisPath, variant.UnixSocket, stop);
         }
     }
 
@@ -160,7 +160,7 @@ static async Task PrepareAsync(VariantRun run, string hostDll, string probeDll, 
     }
 
     run.Attach(host, redis);
-    Console.WriteLine(Invariant($"{variant.Name}: host pid {host.ProcessId} on {host.Address}{(redis is null ? string.Empty : $", redis-server on 127.0.0.1:{redis.Port}")}"));
+    Console.WriteLine(Invariant($"{variant.Name}: host pid {host.ProcessId} on {host.Address}{(redis is null ? string.Empty : $", redis-server on {redis.Address}")}"));
     foreach (SampleHostProcess more in run.MoreHosts)
     {
         Console.WriteLine(Invariant($"{variant.Name}: another host, pid {more.ProcessId} on {more.Address}"));

@@ -5,23 +5,34 @@ using Limps.Sessions.RedisProcesses;
 namespace Limps.Sessions.Load.Hosting;
 
 /// <summary>
-/// A throwaway redis-server on a free loopback port (no persistence), started as a child process and stopped by its
-/// process id. Asks it over RESP whether it is up and how many keys it holds.
+/// A throwaway redis-server on a free loopback port (no persistence), and on request also on a Unix domain socket in a
+/// directory of its own, started as a child process and stopped by its process id. Asks it over RESP (on its port)
+/// whether it is up and how many keys it holds.
 /// </summary>
 internal sealed class RedisServer : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly string? _socketDirectory;
 
-    private RedisServer(Process process, int port)
+    private RedisServer(Process process, int port, string? socketDirectory)
     {
         _process = process;
         Port = port;
+        _socketDirectory = socketDirectory;
     }
 
     public int Port { get; }
 
-    /// <summary>The StackExchange.Redis configuration string that reaches it.</summary>
-    public string Configuration => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
+    /// <summary>The Unix domain socket it also listens on, or <see langword="null"/>.</summary>
+    public string? SocketPath => _socketDirectory is null ? null : Path.Combine(_socketDirectory, "redis.sock");
+
+    /// <summary>The StackExchange.Redis configuration string that reaches it: <c>!</c> and its socket's path, else its port.</summary>
+    public string Configuration => SocketPath is { } socket ? "!" + socket : Loopback;
+
+    /// <summary>Where it listens, for the run's log.</summary>
+    public string Address => SocketPath is { } socket ? Loopback + " and " + socket : Loopback;
+
+    private string Loopback => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
     public static bool IsInstalled(out string path)
     {
@@ -29,16 +40,26 @@ internal sealed class RedisServer : IAsyncDisposable
         return path.Length > 0;
     }
 
-    public static async Task<RedisServer> StartAsync(string redisServerPath, CancellationToken cancellationToken)
+    /// <summary>Starts one and waits (at most 20 s) until it answers.</summary>
+    /// <param name="redisServerPath">The redis-server binary.</param>
+    /// <param name="unixSocket">Whether it also listens on a Unix domain socket, readable by this user only.</param>
+    /// <param name="cancellationToken">Stops the wait for it to answer.</param>
+    public static async Task<RedisServer> StartAsync(
+        string redisServerPath, bool unixSocket, CancellationToken cancellationToken)
     {
         int port = LoopbackPorts.Free();
-        ProcessStartInfo info = RedisServerStart.Info(redisServerPath, port, directory: null, "--protected-mode", "yes");
+        string? socketDirectory = unixSocket ? Directory.CreateTempSubdirectory("limps-load-redis-").FullName : null;
+        string[] more = socketDirectory is null
+            ? ["--protected-mode", "yes"]
+            : ["--protected-mode", "yes", "--unixsocket", Path.Combine(socketDirectory, "redis.sock"),
+                "--unixsocketperm", "700"];
+        ProcessStartInfo info = RedisServerStart.Info(redisServerPath, port, directory: null, more);
         Process process = ChildProcesses.Start(info);
         process.OutputDataReceived += static (_, _) => { };
         process.ErrorDataReceived += static (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new RedisServer(process, port);
+        var server = new RedisServer(process, port, socketDirectory);
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < TimeSpan.FromSeconds(20))
         {
@@ -47,7 +68,8 @@ internal sealed class RedisServer : IAsyncDisposable
                 break;
             }
 
-            if (await RespQuery.AskAsync(port, cancellationToken, "PING").ConfigureAwait(false) == "PONG")
+            if (await RespQuery.AskAsync(port, cancellationToken, "PING").ConfigureAwait(false) == "PONG"
+                && (server.SocketPath is null || File.Exists(server.SocketPath)))
             {
                 return server;
             }
@@ -74,5 +96,9 @@ internal sealed class RedisServer : IAsyncDisposable
     {
         await ChildProcesses.StopAsync(_process, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         _process.Dispose();
+        if (_socketDirectory is not null)
+        {
+            Directory.Delete(_socketDirectory, recursive: true);
+        }
     }
 }

@@ -17,6 +17,12 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
     public static readonly Variant InMemory = new("memory", "Limps in memory", LimpsOn: true, NeedsRedis: false);
     public static readonly Variant Redis = new("redis", "Limps on Redis", LimpsOn: true, NeedsRedis: true);
 
+    /// <summary>
+    /// The Redis variant with the host reaching its redis-server over a Unix domain socket instead of TCP on loopback:
+    /// how a host best reaches a Redis on its own machine.
+    /// </summary>
+    public static readonly Variant RedisUnix = new("redis-unix", "Limps on Redis, Unix socket", LimpsOn: true, NeedsRedis: true) { UnixSocket = true };
+
     /// <summary>A second SDK-alone host, on request: its ratio to the first shows how much of a difference is noise.</summary>
     public static readonly Variant SdkControl = new("sdk-control", "SDK alone again", LimpsOn: false, NeedsRedis: false);
 
@@ -64,7 +70,7 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
 
 
     public static IReadOnlyList<Variant> All { get; } =
-        [SdkAlone, InMemory, Redis, SdkControl, Redis2, Cluster2, RedisSharded, BasketPlain, BasketMemory, BasketHandlesOnly, BasketRedis];
+        [SdkAlone, InMemory, Redis, RedisUnix, SdkControl, Redis2, Cluster2, RedisSharded, BasketPlain, BasketMemory, BasketHandlesOnly, BasketRedis];
 
     /// <summary>The tool the handle variants call: it reads a basket, so the state's size stays the same all run long.</summary>
     public const string BasketTool = "get_basket";
@@ -74,6 +80,9 @@ internal sealed record Variant(string Key, string Name, bool LimpsOn, bool Needs
 
     /// <summary>The key of the variant whose requests/s this one's ratio is taken against (SDK alone unless said).</summary>
     public string Baseline { get; init; } = "sdk";
+
+    /// <summary>Whether the host reaches its redis-server over a Unix domain socket (<c>!path</c>) rather than TCP.</summary>
+    public bool UnixSocket { get; init; }
 
     /// <summary>Whether the host's baskets are Limps handles (checked before the run: Limps answers an unknown basket itself).</summary>
     public bool LimpsHandles { get; init; }
