@@ -127,4 +127,20 @@ public abstract partial class RegistryContractTests
         (await h.Registry.LookupAsync(c.Id)).IsActive.Should().BeTrue();
         (await h.CountAsync()).Should().Be(2);
     }
+
+    [Test]
+    public async Task At_capacity_a_create_of_a_live_id_is_refused_because_the_id_is_live_and_takes_no_slot()
+    {
+        StoreCapacity capacity = Capacity;
+        using RegistryHarness h = Create(o => o.MaxSessions = capacity.TotalFor(2));
+        SessionInfo a = await h.Registry.CreateAsync(capacity.NewSessionIdIn(0));
+        await h.Registry.CreateAsync(capacity.NewSessionIdIn(0));
+
+        await FluentActions.Awaiting(async () => await h.Registry.CreateAsync(a.Id))
+            .Should().ThrowExactlyAsync<InvalidOperationException>("the id is live, whatever room is left");
+
+        (await h.Registry.LookupAsync(a.Id)).Session.CreatedAt.Should().Be(a.CreatedAt, "the live session is untouched");
+        (await h.CountAsync()).Should().Be(2);
+        h.Observer.Started.Should().HaveCount(2);
+    }
 }

@@ -67,7 +67,7 @@ public sealed partial class InMemorySessionRegistry
     // a marker held across it lets a create refused at capacity tell an end in flight from a full registry.
     private bool TryClaimEnd(SessionEntry entry, long state)
     {
-        Interlocked.Increment(ref _endsInFlight);
+        Interlocked.Increment(ref _slotsInDoubt);
         try
         {
             if (Interlocked.CompareExchange(ref entry.State, state | SessionEntry.EndedBit, state) != state)
@@ -80,7 +80,7 @@ public sealed partial class InMemorySessionRegistry
         }
         finally
         {
-            Interlocked.Decrement(ref _endsInFlight);
+            Interlocked.Decrement(ref _slotsInDoubt);
         }
     }
 

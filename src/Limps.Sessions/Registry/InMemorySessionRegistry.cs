@@ -43,7 +43,10 @@ public sealed partial class InMemorySessionRegistry : ISessionRegistry, IDisposa
     private readonly long _retentionTicks;
     private readonly long _epochUnixTicks;
     private int _count;
-    private int _endsInFlight;
+
+    // Slots that may be given back within a few instructions: an end between its marker and its swap, a create of a
+    // given id between its reservation and finding the id live. A create refused at capacity waits for them.
+    private int _slotsInDoubt;
 
     /// <summary>Creates a registry on the system clock with an in-memory ledger.</summary>
     /// <param name="options">The options; validated here.</param>
