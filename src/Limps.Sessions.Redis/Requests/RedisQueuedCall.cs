@@ -38,7 +38,7 @@ internal readonly record struct RedisQueuedCall(
     {
         null => 4,
         RedisQueuedWrite => 6,
-        _ => GivenBack is null ? 5 : 7,
+        _ => IsHandover ? 7 : 5,
     };
 
     /// <summary>The release a handover carries, as a call of its own.</summary>
